@@ -1,0 +1,3 @@
+// Placeholder: being written.
+import { DurableObject } from "cloudflare:workers";
+export class FhirStore extends DurableObject {}

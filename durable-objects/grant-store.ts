@@ -1,0 +1,170 @@
+/**
+ * GrantStore: the single-use state of the Authorization Server (SPEC AS-7, AS-10, S-3).
+ *
+ * Codes and tokens are stored only as SHA-256 hashes (a storage leak yields no usable handle).
+ * A deployment runs GRANT_SHARDS instances; a handle lives in the shard its hash selects, and the
+ * worker draws each access token so it lands in the same shard as the code it is issued from
+ * (workers/dvza/grants.ts). Redemption, replay detection and revocation therefore happen inside one
+ * object, in one synchronous SQLite transaction: a Durable Object runs one such call at a time, so
+ * of any number of concurrent redemptions of one code exactly one succeeds. Never KV (eventually
+ * consistent, racy).
+ */
+import { DurableObject } from "cloudflare:workers";
+
+/** AS-7: every code and every access token lives exactly 900 s. */
+export const LIFETIME_MS = 900_000;
+/** Redeemed codes are remembered past their own expiry for as long as a token issued from them can live. */
+const REMEMBER_CODE_MS = 2 * LIFETIME_MS;
+const PURGE_EVERY_MS = 15 * 60_000;
+
+export interface Grant {
+  readonly clientId: string;
+  readonly redirectUri: string;
+  /** AS-6: one scope, `naam~id`. */
+  readonly scope: string;
+  readonly zorgaanbieder: string;
+  readonly gegevensdienstId: string;
+  /** The authenticated Person (pseudonymous subject from the authenticator). Never logged. */
+  readonly subject: string;
+  /** The token endpoint (from the Zorgaanbiederslijst) where this grant's code may be redeemed. */
+  readonly tokenEndpoint: string;
+}
+
+export type RedeemRefusal = "unknown" | "expired" | "replayed" | "client_mismatch" | "redirect_mismatch" | "endpoint_mismatch";
+
+export type RedeemResult = { ok: true; grant: Grant; expiresAt: number } | { ok: false; refusal: RedeemRefusal; revokedTokens: number };
+
+export interface TokenGrant extends Grant {
+  readonly expiresAt: number;
+}
+
+interface CodeRow extends Record<string, SqlStorageValue> {
+  client_id: string;
+  redirect_uri: string;
+  scope: string;
+  zorgaanbieder: string;
+  gegevensdienst: string;
+  subject: string;
+  token_endpoint: string;
+  expires_at: number;
+  redeemed_at: number | null;
+}
+
+interface TokenRow extends Record<string, SqlStorageValue> {
+  client_id: string;
+  redirect_uri: string;
+  scope: string;
+  zorgaanbieder: string;
+  gegevensdienst: string;
+  subject: string;
+  token_endpoint: string;
+  expires_at: number;
+  revoked_at: number | null;
+}
+
+function grantOf(row: CodeRow | TokenRow): Grant {
+  return {
+    clientId: row.client_id,
+    redirectUri: row.redirect_uri,
+    scope: row.scope,
+    zorgaanbieder: row.zorgaanbieder,
+    gegevensdienstId: row.gegevensdienst,
+    subject: row.subject,
+    tokenEndpoint: row.token_endpoint,
+  };
+}
+
+export class GrantStore extends DurableObject {
+  private readonly sql: SqlStorage;
+
+  constructor(ctx: DurableObjectState, env: unknown) {
+    super(ctx, env as never);
+    this.sql = ctx.storage.sql;
+    this.sql.exec(`
+      CREATE TABLE IF NOT EXISTS codes (
+        code_hash TEXT PRIMARY KEY, client_id TEXT NOT NULL, redirect_uri TEXT NOT NULL, scope TEXT NOT NULL,
+        zorgaanbieder TEXT NOT NULL, gegevensdienst TEXT NOT NULL, subject TEXT NOT NULL, token_endpoint TEXT NOT NULL,
+        issued_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,
+        redeemed_at INTEGER, replayed_at INTEGER
+      );
+      CREATE TABLE IF NOT EXISTS tokens (
+        token_hash TEXT PRIMARY KEY, code_hash TEXT NOT NULL, client_id TEXT NOT NULL, redirect_uri TEXT NOT NULL,
+        scope TEXT NOT NULL, zorgaanbieder TEXT NOT NULL, gegevensdienst TEXT NOT NULL, subject TEXT NOT NULL, token_endpoint TEXT NOT NULL,
+        issued_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, revoked_at INTEGER
+      );
+      CREATE INDEX IF NOT EXISTS tokens_by_code ON tokens(code_hash);
+    `);
+  }
+
+  /**
+   * Store a new code. AS-10: never two identical valid codes; a hash collision (practically
+   * impossible at 256 bits) is refused and the caller draws a new code.
+   */
+  async putCode(codeHash: string, grant: Grant): Promise<{ stored: boolean; expiresAt: number }> {
+    const now = Date.now();
+    const expiresAt = now + LIFETIME_MS;
+    const cursor = this.sql.exec(
+      `INSERT INTO codes (code_hash, client_id, redirect_uri, scope, zorgaanbieder, gegevensdienst, subject, token_endpoint, issued_at, expires_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(code_hash) DO NOTHING`,
+      codeHash, grant.clientId, grant.redirectUri, grant.scope, grant.zorgaanbieder, grant.gegevensdienstId, grant.subject, grant.tokenEndpoint, now, expiresAt,
+    );
+    await this.ensurePurge();
+    // rowsWritten also counts index writes: any write at all means the row went in.
+    return { stored: cursor.rowsWritten > 0, expiresAt };
+  }
+
+  /**
+   * Redeem a code for the access token whose hash the worker drew (AS-10, AS-11, RFC 6749 §4.1.3).
+   * Synchronous from the first read to the last write: no other call can interleave.
+   * A replayed code is refused and every token issued from it is revoked (RFC 6749 §4.1.2,
+   * RFC 6819 §4.4.1.1). A code presented with the wrong client, redirect_uri or token endpoint is refused but not
+   * consumed, so a thief's failed attempt does not lock out the rightful client.
+   */
+  async redeem(codeHash: string, tokenHash: string, presented: { clientId: string; redirectUri: string; tokenEndpoint: string }): Promise<RedeemResult> {
+    const now = Date.now();
+    const result = this.ctx.storage.transactionSync((): RedeemResult => {
+      const row = this.sql.exec<CodeRow>(`SELECT * FROM codes WHERE code_hash = ?`, codeHash).toArray()[0];
+      if (!row) return { ok: false, refusal: "unknown", revokedTokens: 0 };
+      if (row.redeemed_at !== null) {
+        const revoked = this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM tokens WHERE code_hash = ? AND revoked_at IS NULL`, codeHash).one().n;
+        this.sql.exec(`UPDATE tokens SET revoked_at = ? WHERE code_hash = ? AND revoked_at IS NULL`, now, codeHash);
+        this.sql.exec(`UPDATE codes SET replayed_at = ? WHERE code_hash = ?`, now, codeHash);
+        return { ok: false, refusal: "replayed", revokedTokens: revoked };
+      }
+      if (now >= row.expires_at) return { ok: false, refusal: "expired", revokedTokens: 0 };
+      if (row.client_id !== presented.clientId) return { ok: false, refusal: "client_mismatch", revokedTokens: 0 };
+      if (row.redirect_uri !== presented.redirectUri) return { ok: false, refusal: "redirect_mismatch", revokedTokens: 0 };
+      if (row.token_endpoint !== presented.tokenEndpoint) return { ok: false, refusal: "endpoint_mismatch", revokedTokens: 0 };
+      const expiresAt = now + LIFETIME_MS;
+      this.sql.exec(`UPDATE codes SET redeemed_at = ? WHERE code_hash = ?`, now, codeHash);
+      this.sql.exec(
+        `INSERT INTO tokens (token_hash, code_hash, client_id, redirect_uri, scope, zorgaanbieder, gegevensdienst, subject, token_endpoint, issued_at, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        tokenHash, codeHash, row.client_id, row.redirect_uri, row.scope, row.zorgaanbieder, row.gegevensdienst, row.subject, row.token_endpoint, now, expiresAt,
+      );
+      return { ok: true, grant: grantOf(row), expiresAt };
+    });
+    await this.ensurePurge();
+    return result;
+  }
+
+  /** The grant behind a valid (known, unexpired, unrevoked) access token, else null. */
+  async introspect(tokenHash: string): Promise<TokenGrant | null> {
+    const row = this.sql.exec<TokenRow>(`SELECT * FROM tokens WHERE token_hash = ?`, tokenHash).toArray()[0];
+    if (!row || row.revoked_at !== null || Date.now() >= row.expires_at) return null;
+    return { ...grantOf(row), expiresAt: row.expires_at };
+  }
+
+  private async ensurePurge(): Promise<void> {
+    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + PURGE_EVERY_MS);
+  }
+
+  /** Expired state is deleted, so the store only ever holds the last half hour of grants. */
+  override async alarm(): Promise<void> {
+    const now = Date.now();
+    this.sql.exec(`DELETE FROM tokens WHERE expires_at <= ?`, now);
+    this.sql.exec(`DELETE FROM codes WHERE issued_at + ? <= ?`, REMEMBER_CODE_MS, now);
+    const left = this.sql.exec<{ n: number }>(`SELECT (SELECT COUNT(*) FROM codes) + (SELECT COUNT(*) FROM tokens) AS n`).one().n;
+    if (left > 0) await this.ctx.storage.setAlarm(now + PURGE_EVERY_MS);
+  }
+}

@@ -1,0 +1,36 @@
+// Bundles each worker for the local network (Miniflare) the way wrangler does for deployment:
+// ESM, workerd conditions, *.xsd as text (wrangler's Text rule). Output: dist/local/<name>.js
+import { build } from "esbuild";
+import { fileURLToPath } from "node:url";
+
+export const ENTRIES = {
+  registratie: "workers/registratie/index.ts",
+  dvza: "workers/dvza/index.ts",
+  dvp: "workers/dvp/index.ts",
+  "digid-sim": "workers/digid-sim/index.ts",
+  "local-network": "workers/local-network/index.ts",
+};
+
+export const OUT_DIR = "dist/local";
+
+export async function buildWorkers(names = Object.keys(ENTRIES)) {
+  await build({
+    entryPoints: Object.fromEntries(names.map((n) => [n, ENTRIES[n]])),
+    outdir: OUT_DIR,
+    bundle: true,
+    format: "esm",
+    platform: "neutral",
+    target: "es2022",
+    conditions: ["workerd", "worker", "browser", "import"],
+    mainFields: ["module", "main"],
+    external: ["cloudflare:*"],
+    loader: { ".xsd": "text" },
+    sourcemap: "linked",
+    logLevel: "warning",
+  });
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  await buildWorkers();
+  console.log(`built ${Object.keys(ENTRIES).length} workers into ${OUT_DIR}/`);
+}

@@ -1,0 +1,29 @@
+// `npm run simulate`: the whole local MedMij network on one port. Ctrl-C stops it.
+import { HOSTS, startNetwork } from "./local-network.mjs";
+
+const port = Number(process.env.PORT ?? 8787);
+const only = process.env.ONLY ? process.env.ONLY.split(",") : undefined;
+const net = await startNetwork({ port, only, verbose: process.env.VERBOSE === "1" });
+
+const line = (label, url) => console.log(`  ${label.padEnd(34)} ${url}`);
+console.log(`\nLocal MedMij network on http://127.0.0.1:${net.port} (hostnames *.localhost resolve to loopback)\n`);
+line("Registratie (lists)", `${net.base(HOSTS.registratie)}/MedMij_Whitelist.xml?release=2`);
+line("  same, by address", `http://127.0.0.1:${net.port}/MedMij_Zorgaanbiederslijst.xml?release=2`);
+for (const w of net.layout) {
+  if (w.name === "registratie") continue;
+  for (const h of w.hostnames) line(`${w.name}`, net.base(h));
+}
+if (net.layout.some((w) => w.name.startsWith("dvp-"))) {
+  console.log(`\nStart here: ${net.base(HOSTS.dvpKluis)}/  (the PGO of "Gezondheidskluis & Co")`);
+}
+console.log(`\nRegistratie admin token (PUT /admin/lists/<file>): ${net.adminToken}`);
+console.log("Lists refresh on every node every 5 minutes. Ctrl-C to stop.\n");
+
+const timer = setInterval(() => net.refreshLists().catch((e) => console.error("refresh failed:", e)), 5 * 60_000);
+const stop = async () => {
+  clearInterval(timer);
+  await net.dispose();
+  process.exit(0);
+};
+process.on("SIGINT", stop);
+process.on("SIGTERM", stop);

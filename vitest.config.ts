@@ -1,0 +1,48 @@
+import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
+import { defineConfig } from "vitest/config";
+import type { Plugin } from "vite";
+
+// Mirrors wrangler's `Text` module rule for *.xsd so tests import the real schema files.
+const xsdAsText: Plugin = {
+  name: "xsd-as-text",
+  transform(code, id) {
+    if (id.endsWith(".xsd")) return { code: `export default ${JSON.stringify(code)};`, map: null };
+    return undefined;
+  },
+};
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        // Pure logic (XML, XSD, lists, OAuth decisions) inside workerd, no worker under test.
+        plugins: [xsdAsText, cloudflareTest({ miniflare: { compatibilityDate: "2026-04-20" } })],
+        test: { name: "shared", include: ["test/shared/**/*.test.ts"] },
+      },
+      {
+        plugins: [
+          xsdAsText,
+          cloudflareTest({
+            wrangler: { configPath: "./workers/registratie/wrangler.toml" },
+            miniflare: { bindings: { ADMIN_TOKEN: "test-admin-token-0123456789" } },
+          }),
+        ],
+        test: { name: "registratie", include: ["test/registratie/**/*.test.ts"] },
+      },
+      {
+        plugins: [
+          xsdAsText,
+          // EMPTY_LISTS: a real KV namespace nobody writes, for "node never held a list" cases (W-2).
+          cloudflareTest({ wrangler: { configPath: "./wrangler.toml" }, miniflare: { kvNamespaces: ["EMPTY_LISTS"] } }),
+        ],
+        test: { name: "dvza", include: ["test/dvza/token/**/*.test.ts", "test/dvza/*.test.ts"] },
+      },
+      {
+        // Differential check of our XSD validator against libxml2 (Node only: libxml2-wasm is the oracle,
+        // not a runtime dependency).
+        plugins: [xsdAsText],
+        test: { name: "oracle", environment: "node", include: ["test/oracle/**/*.test.ts"] },
+      },
+    ],
+  },
+});

@@ -1,0 +1,30 @@
+import type { AuthorizationSessions } from "../../durable-objects/authorization-sessions";
+import type { FhirStore } from "../../durable-objects/fhir-store";
+import type { GrantStore } from "../../durable-objects/grant-store";
+import type { RateLimiter } from "../../durable-objects/rate-limiter";
+
+/** Bindings and settings of a DVZA deployment (wrangler.toml). */
+export interface Env {
+  /** The node's cached lists (refreshed by the cron trigger, L-3/L-4). */
+  LISTS: KVNamespace;
+  GRANTS: DurableObjectNamespace<GrantStore>;
+  SESSIONS: DurableObjectNamespace<AuthorizationSessions>;
+  RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
+  FHIR: DurableObjectNamespace<FhirStore>;
+  /** Base URL of MedMij Registratie. */
+  REGISTRATIE_URL: string;
+  /** Comma-separated hostnames this deployment answers for (its custom domains). */
+  DVZA_HOSTNAMES: string;
+  /** Number of GrantStore / session shards. Changing it invalidates outstanding grants (at most 900 s). */
+  GRANT_SHARDS?: string;
+  /** AS-14: "true" makes client_id mandatory in the token request (the later release's rule). */
+  REQUIRE_CLIENT_ID_IN_TOKEN_REQUEST?: string;
+  /** Optional JSON overriding rate-limit rules per endpoint class (rate-limit.ts). */
+  RATE_LIMITS?: string;
+  /** Which authenticator identifies the Person: "digid-sim" (development) or a production adapter. */
+  AUTHENTICATOR?: string;
+  /** Base URL of the DigiD simulator (development only). */
+  DIGID_SIM_URL?: string;
+  /** The DigiD simulator, reached over a service binding when set (local network), else over fetch. */
+  DIGID_SIM?: Fetcher;
+}

@@ -1,0 +1,73 @@
+/**
+ * Worker side of the grant store: draws codes and tokens, hashes them, and finds their shard
+ * (durable-objects/grant-store.ts explains the layout). Handles never leave this module in plain
+ * form except towards the client that receives them.
+ */
+import type { Grant, GrantStore, RedeemResult, TokenGrant } from "../../durable-objects/grant-store";
+import { hex, randomHandle, sha256 } from "../shared/crypto";
+import type { Env } from "./env";
+
+const DEFAULT_SHARDS = 16;
+
+export function shardCount(env: Pick<Env, "GRANT_SHARDS">): number {
+  const n = Number(env.GRANT_SHARDS ?? DEFAULT_SHARDS);
+  return Number.isInteger(n) && n >= 1 && n <= 256 ? n : DEFAULT_SHARDS;
+}
+
+export interface HashedHandle {
+  readonly hash: string;
+  readonly shard: number;
+}
+
+/** The hash that is stored and the shard it selects: the first byte of the same digest. */
+export async function hashHandle(handle: string, shards: number): Promise<HashedHandle> {
+  const digest = await sha256(handle);
+  return { hash: hex(digest), shard: digest[0]! % shards };
+}
+
+export function grantStub(env: Pick<Env, "GRANTS">, shard: number): DurableObjectStub<GrantStore> {
+  return env.GRANTS.get(env.GRANTS.idFromName(`grants-${shard}`));
+}
+
+/** AS-8, AS-9, AS-10: a fresh random code, stored hashed; redrawn in the (2^-256) event of a collision. */
+export async function issueCode(env: Pick<Env, "GRANTS" | "GRANT_SHARDS">, grant: Grant): Promise<{ code: string; expiresAt: number }> {
+  const shards = shardCount(env);
+  for (;;) {
+    const code = randomHandle();
+    const h = await hashHandle(code, shards);
+    const put = await grantStub(env, h.shard).putCode(h.hash, grant);
+    if (put.stored) return { code, expiresAt: put.expiresAt };
+  }
+}
+
+/**
+ * Draw an access token whose hash selects `shard`, so it is stored beside its code and a replay can
+ * revoke it atomically. Rejection sampling keeps the token uniformly random among such handles; it
+ * costs on average `shards` hashes and leaves 256 - log2(shards) bits of entropy (AS-8: >= 128).
+ */
+export async function drawTokenForShard(shard: number, shards: number): Promise<{ token: string; hash: string }> {
+  for (;;) {
+    const token = randomHandle();
+    const h = await hashHandle(token, shards);
+    if (h.shard === shard) return { token, hash: h.hash };
+  }
+}
+
+export type Redemption = ({ token: string } & Extract<RedeemResult, { ok: true }>) | Extract<RedeemResult, { ok: false }>;
+
+export async function redeemCode(
+  env: Pick<Env, "GRANTS" | "GRANT_SHARDS">,
+  code: string,
+  presented: { clientId: string; redirectUri: string; tokenEndpoint: string },
+): Promise<Redemption> {
+  const shards = shardCount(env);
+  const c = await hashHandle(code, shards);
+  const t = await drawTokenForShard(c.shard, shards);
+  const result = await grantStub(env, c.shard).redeem(c.hash, t.hash, presented);
+  return result.ok ? { ...result, token: t.token } : result;
+}
+
+export async function introspectToken(env: Pick<Env, "GRANTS" | "GRANT_SHARDS">, token: string): Promise<TokenGrant | null> {
+  const h = await hashHandle(token, shardCount(env));
+  return grantStub(env, h.shard).introspect(h.hash);
+}

@@ -1,0 +1,76 @@
+/**
+ * DVZA: the Authorization Server and Resource Server of one or more Zorgaanbieders (SPEC §3-§7),
+ * multi-tenant by hostname (tenants.ts).
+ *
+ * Request order, visible here on purpose (W-3):
+ *   front channel (Person's browser): /oauth/authorize, /oauth/authn/return, /oauth/consent
+ *   back channel (DVP Server): whitelist gate -> /oauth/token | resource endpoints
+ */
+import { Hono } from "hono";
+import { refreshAll, type RefreshTarget } from "../shared/lists/refresh";
+import { readStored } from "../shared/lists/store";
+import { log } from "../shared/log";
+import { authnReturn } from "./authn-return";
+import { authorizeEndpoint } from "./authorize";
+import { whitelistGate, type BackchannelVariables } from "./backchannel";
+import { consentDecision } from "./consent";
+import type { Env } from "./env";
+import { resourceEndpoint } from "./resource";
+import { ownHostnames, recordLapsed } from "./tenants";
+import { tokenEndpoint } from "./token";
+
+export { AuthorizationSessions } from "../../durable-objects/authorization-sessions";
+export { FhirStore } from "../../durable-objects/fhir-store";
+export { GrantStore } from "../../durable-objects/grant-store";
+export { RateLimiter } from "../../durable-objects/rate-limiter";
+export type { Env } from "./env";
+
+/** The lists a DVZA needs: its own tenancy, the Whitelist (W-1), clients with recognitions (AS-13), names (AS-1). */
+export const DVZA_LISTS: readonly RefreshTarget[] = [
+  { kind: "Zorgaanbiederslijst", release: "2" },
+  { kind: "Whitelist", release: "2" },
+  { kind: "OAuthclientlist", release: "3" },
+  { kind: "Gegevensdienstnamenlijst", release: "1" },
+];
+
+const FRONT_CHANNEL_PATHS: ReadonlySet<string> = new Set(["/oauth/authorize", "/oauth/authn/return", "/oauth/consent"]);
+
+const app = new Hono<{ Bindings: Env; Variables: BackchannelVariables }>();
+
+// A deployment answers only for its own hostnames; anything else was routed here by mistake.
+app.use("*", async (c, next) => {
+  if (!ownHostnames(c.env).has(new URL(c.req.url).hostname)) return new Response(null, { status: 421 });
+  await next();
+});
+
+// W-1..W-3: every request that is not front channel passes the whitelist gate before anything else.
+app.use("*", async (c, next) => (FRONT_CHANNEL_PATHS.has(new URL(c.req.url).pathname) ? next() : whitelistGate(c, next)));
+
+app.get("/oauth/authorize", authorizeEndpoint);
+app.get("/oauth/authn/return", authnReturn);
+app.post("/oauth/consent", consentDecision);
+app.post("/oauth/token", tokenEndpoint);
+app.all("/oauth/token", () => new Response(null, { status: 405, headers: { allow: "POST" } }));
+app.all("*", resourceEndpoint);
+
+app.onError((err) => {
+  log("error", "dvza.error", { name: err.name, message: err.message });
+  return new Response("Internal Server Error\n", { status: 500, headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" } });
+});
+
+export async function refreshDvzaLists(env: Env, fetcher: (r: Request) => Promise<Response> = (r) => fetch(r)): Promise<void> {
+  const zalBefore = await readStored(env.LISTS, "Zorgaanbiederslijst");
+  const outcomes = await refreshAll(DVZA_LISTS, { kv: env.LISTS, registratieUrl: env.REGISTRATIE_URL, fetch: fetcher });
+  if (outcomes.some((o) => o.kind === "Zorgaanbiederslijst" && o.result === "updated")) {
+    const zalAfter = await readStored(env.LISTS, "Zorgaanbiederslijst");
+    if (zalAfter) await recordLapsed(env, zalBefore?.list, zalAfter.list);
+  }
+}
+
+export default {
+  fetch: app.fetch,
+  async scheduled(_controller, env, ctx) {
+    ctx.waitUntil(refreshDvzaLists(env));
+  },
+} satisfies ExportedHandler<Env>;
+

@@ -1,0 +1,66 @@
+/**
+ * What Registratie stores per list release in KV, and how a publication becomes those entries
+ * (SPEC L-1, L-2). A list is published once, in its newest release; older releases of the same list
+ * are derived from it so all releases always carry the same Volgnummer and content.
+ */
+import { sha256Hex } from "../shared/crypto";
+import { type ListKind, type ListRelease, RELEASES, newestRelease } from "../shared/lists/catalogue";
+import { judgeFreshness } from "../shared/lists/freshness";
+import { loadList } from "../shared/lists/load";
+import type { MedMijList } from "../shared/lists/model";
+import { writeOAuthclientlist } from "../shared/lists/oauthclientlist";
+import { writeXml } from "../shared/xml/write";
+
+export interface PublishedMeta {
+  readonly etag: string;
+  readonly sha256: string;
+  readonly volgnummer: string;
+  readonly tijdstempel: string;
+}
+
+export function publishedKey(kind: ListKind, release: string): string {
+  return `published/${kind}/${release}`;
+}
+
+export async function readPublished(kv: KVNamespace, r: ListRelease): Promise<{ xml: string; meta: PublishedMeta } | null> {
+  const { value, metadata } = await kv.getWithMetadata<PublishedMeta>(publishedKey(r.kind, r.release), "text");
+  return value !== null && metadata ? { xml: value, meta: metadata } : null;
+}
+
+export type PublishResult =
+  | { ok: true; status: "published" | "unchanged"; volgnummer: string; releases: string[] }
+  | { ok: false; status: 400 | 409; reason: string };
+
+/** Older releases a list can be derived into; only the OAuthclientlist has more than one (L-2). */
+function deriveOlder(list: MedMijList, r: ListRelease): string {
+  if (list.kind !== "OAuthclientlist") throw new Error(`no derivation for ${list.kind} release ${r.release}`);
+  return writeXml(writeOAuthclientlist(list, r.release));
+}
+
+export async function publish(kv: KVNamespace, kind: ListKind, xml: string): Promise<PublishResult> {
+  const newest = newestRelease(kind);
+  const loaded = loadList(newest, xml);
+  if (!loaded.ok) return { ok: false, status: 400, reason: loaded.reason };
+  const sha256 = await sha256Hex(xml);
+  const current = await readPublished(kv, newest);
+  const fresh = judgeFreshness(current ? { ...loaded.list, ...current.meta } : undefined, { ...loaded.list, sha256 });
+  if (fresh.verdict === "rejected") return { ok: false, status: 409, reason: fresh.reason };
+  if (fresh.verdict === "unchanged") return { ok: true, status: "unchanged", volgnummer: loaded.list.volgnummer, releases: [] };
+
+  // Build every release first and check each against its own XSD, then write: a derived release
+  // that would not validate stops the publication before anything changes.
+  const entries: { r: ListRelease; xml: string }[] = [];
+  for (const r of RELEASES[kind]) {
+    const text = r === newest ? xml : deriveOlder(loaded.list, r);
+    const check = loadList(r, text);
+    if (!check.ok) return { ok: false, status: 400, reason: `derived release ${r.release}: ${check.reason}` };
+    entries.push({ r, xml: text });
+  }
+  // Oldest first, newest last: a reader that sees the newest release knows the older ones are there.
+  for (const { r, xml: text } of entries) {
+    const hash = await sha256Hex(text);
+    const meta: PublishedMeta = { etag: `"${hash.slice(0, 32)}"`, sha256: hash, volgnummer: loaded.list.volgnummer, tijdstempel: loaded.list.tijdstempel };
+    await kv.put(publishedKey(kind, r.release), text, { metadata: meta });
+  }
+  return { ok: true, status: "published", volgnummer: loaded.list.volgnummer, releases: entries.map((e) => e.r.release) };
+}

@@ -1,0 +1,55 @@
+/**
+ * Randomness, hashing and comparison for secrets. Web Crypto only (runs on workerd and Deno).
+ */
+
+const encoder = new TextEncoder();
+
+export function base64url(bytes: Uint8Array): string {
+  let bin = "";
+  for (const b of bytes) bin += String.fromCharCode(b);
+  return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+export function hex(bytes: Uint8Array): string {
+  let s = "";
+  for (const b of bytes) s += b.toString(16).padStart(2, "0");
+  return s;
+}
+
+/**
+ * AS-8, AS-9: an opaque handle from a CSPRNG. 32 bytes = 256 bits, comfortably above the 2^-128
+ * guessing bound, and meaningless: it encodes nothing about the grant.
+ */
+export function randomHandle(bytes = 32): string {
+  return base64url(crypto.getRandomValues(new Uint8Array(bytes)));
+}
+
+export async function sha256(data: string | Uint8Array): Promise<Uint8Array> {
+  const input = typeof data === "string" ? encoder.encode(data) : data;
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", input));
+}
+
+export async function sha256Hex(data: string | Uint8Array): Promise<string> {
+  return hex(await sha256(data));
+}
+
+/**
+ * Constant-time equality for secrets (admin tokens, CSRF tokens). Both sides are hashed first so
+ * neither the length nor the position of the first difference leaks through timing.
+ */
+export async function timingSafeEqualString(a: string, b: string): Promise<boolean> {
+  const [ha, hb] = await Promise.all([sha256(a), sha256(b)]);
+  let diff = 0;
+  for (let i = 0; i < ha.length; i++) diff |= ha[i]! ^ hb[i]!;
+  return diff === 0;
+}
+
+export function uuidV4(): string {
+  return crypto.randomUUID();
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function isUuid(s: string): boolean {
+  return UUID.test(s);
+}

@@ -1,0 +1,11 @@
+import type { XmlElement } from "../xml/types";
+import { childText } from "./element";
+
+/** Every list starts with Tijdstempel and Volgnummer (FACTS.md). */
+export function readHeader(root: XmlElement): { tijdstempel: string; volgnummer: string } {
+  return {
+    tijdstempel: childText(root, "Tijdstempel"),
+    // positiveInteger: strip leading zeros so "007" and "7" compare equal as strings too.
+    volgnummer: childText(root, "Volgnummer").replace(/^\+?0*(?=\d)/, ""),
+  };
+}

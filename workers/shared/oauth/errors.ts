@@ -1,0 +1,97 @@
+/**
+ * Typed OAuth errors and their one mapping to HTTP (RFC 6749 §4.1.2.1 and §5.2, RFC 6750 §3).
+ * Handlers throw or return these; only this module turns them into responses.
+ */
+
+/** RFC 6749 §4.1.2.1: errors the AS sends back to a *validated* redirect_uri. */
+export type AuthorizeErrorCode =
+  | "invalid_request"
+  | "unauthorized_client"
+  | "access_denied"
+  | "unsupported_response_type"
+  | "invalid_scope"
+  | "server_error"
+  | "temporarily_unavailable";
+
+/** RFC 6749 §5.2: token endpoint errors. */
+export type TokenErrorCode = "invalid_request" | "invalid_client" | "invalid_grant" | "unauthorized_client" | "unsupported_grant_type" | "invalid_scope";
+
+/** RFC 6750 §3.1: resource server errors. */
+export type BearerErrorCode = "invalid_request" | "invalid_token" | "insufficient_scope";
+
+/** Descriptions are ASCII only (RFC 6749 §4.1.2.1: %x20-21 / %x23-5B / %x5D-7E) and never contain secrets. */
+function safeDescription(s: string): string {
+  return s.replace(/[^\x20\x21\x23-\x5b\x5d-\x7e]/g, "?");
+}
+
+export class AuthorizeError extends Error {
+  override readonly name = "AuthorizeError";
+  constructor(
+    readonly code: AuthorizeErrorCode,
+    readonly description: string,
+  ) {
+    super(`${code}: ${description}`);
+  }
+}
+
+export class TokenError extends Error {
+  override readonly name = "TokenError";
+  constructor(
+    readonly code: TokenErrorCode,
+    readonly description: string,
+  ) {
+    super(`${code}: ${description}`);
+  }
+}
+
+export class BearerError extends Error {
+  override readonly name = "BearerError";
+  constructor(
+    readonly code: BearerErrorCode | null,
+    readonly description: string,
+  ) {
+    super(`${code ?? "no_token"}: ${description}`);
+  }
+}
+
+/** Token responses and token errors are never cached (RFC 6749 §5.1, §5.2). */
+export const NO_STORE: Readonly<Record<string, string>> = { "cache-control": "no-store", pragma: "no-cache" };
+
+/** RFC 6749 §4.1.2.1: the error goes to the redirect_uri *only after* it was validated (AS-16). */
+export function authorizeErrorRedirect(validatedRedirectUri: string, state: string, e: AuthorizeError): Response {
+  const url = new URL(validatedRedirectUri);
+  url.searchParams.set("error", e.code);
+  url.searchParams.set("error_description", safeDescription(e.description));
+  url.searchParams.set("state", state);
+  return new Response(null, { status: 302, headers: { location: url.href, ...NO_STORE, "referrer-policy": "no-referrer" } });
+}
+
+/** RFC 6749 §5.2: 400, or 401 with WWW-Authenticate for invalid_client. */
+export function tokenErrorResponse(e: TokenError): Response {
+  const headers: Record<string, string> = { "content-type": "application/json;charset=UTF-8", ...NO_STORE };
+  if (e.code === "invalid_client") headers["www-authenticate"] = 'Basic realm="medmij"';
+  return new Response(JSON.stringify({ error: e.code, error_description: safeDescription(e.description) }), {
+    status: e.code === "invalid_client" ? 401 : 400,
+    headers,
+  });
+}
+
+const BEARER_STATUS: Readonly<Record<BearerErrorCode, number>> = { invalid_request: 400, invalid_token: 401, insufficient_scope: 403 };
+
+/**
+ * RFC 6750 §3: a WWW-Authenticate challenge. With no token at all the challenge carries no error code
+ * (§3.1: "SHOULD NOT include an error code"). The body is a FHIR OperationOutcome so FHIR clients can read it.
+ */
+export function bearerErrorResponse(e: BearerError, realm = "medmij"): Response {
+  let challenge = `Bearer realm="${realm}"`;
+  if (e.code) challenge += `, error="${e.code}", error_description="${safeDescription(e.description).replace(/"/g, "'")}"`;
+  const status = e.code ? BEARER_STATUS[e.code] : 401;
+  const outcome = {
+    resourceType: "OperationOutcome",
+    issue: [{ severity: "error", code: e.code === "insufficient_scope" ? "forbidden" : "login", diagnostics: safeDescription(e.description) }],
+  };
+  return new Response(JSON.stringify(outcome), {
+    status,
+    headers: { "www-authenticate": challenge, "content-type": "application/fhir+json; charset=utf-8", ...NO_STORE },
+  });
+}
