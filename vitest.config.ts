@@ -38,6 +38,11 @@ export default defineConfig({
         test: { name: "dvza", include: ["test/dvza/token/**/*.test.ts", "test/dvza/*.test.ts"] },
       },
       {
+        // The whole local network (Miniflare, as `npm run simulate`) over loopback HTTP.
+        plugins: [xsdAsText],
+        test: { name: "e2e", environment: "node", include: ["test/e2e/**/*.test.ts"], testTimeout: 60_000, hookTimeout: 120_000 },
+      },
+      {
         // Differential check of our XSD validator against libxml2 (Node only: libxml2-wasm is the oracle,
         // not a runtime dependency).
         plugins: [xsdAsText],

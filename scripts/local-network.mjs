@@ -36,7 +36,7 @@ function dvza(name, hostnames) {
         AUTHENTICATOR: "digid-sim",
         DIGID_SIM_URL: `https://${HOSTS.digid}`,
       },
-      kvNamespaces: ["LISTS"],
+      kvNamespaces: { LISTS: `${name}-lists` },
       durableObjects: {
         GRANTS: sqlite("GrantStore"),
         SESSIONS: sqlite("AuthorizationSessions"),
@@ -55,7 +55,7 @@ function dvp(name, hostname, organisatienaam) {
     hostnames: [hostname],
     options: {
       bindings: { REGISTRATIE_URL: `https://${HOSTS.registratie}`, DVP_HOSTNAME: hostname, DVP_NAME: organisatienaam },
-      kvNamespaces: ["LISTS"],
+      kvNamespaces: { LISTS: `${name}-lists` },
       durableObjects: { PERSONS: sqlite("PersonStore"), AUDIT: sqlite("AuditLog"), SESSIONS: sqlite("DvpSessions") },
       // The DVP's client certificate: its back-channel requests leave through the network's mTLS entrypoint.
       serviceBindings: { MTLS: { name: "local-network", entrypoint: "MutualTls", props: { clientHostname: hostname } } },
@@ -68,7 +68,7 @@ function dvp(name, hostname, organisatienaam) {
 /** The network: who runs where. `only` limits it to some workers (by name) while others are unfinished. */
 export function networkLayout({ only } = {}) {
   const all = [
-    { name: "registratie", hostnames: [HOSTS.registratie], script: "registratie", options: { kvNamespaces: ["LISTS"] } },
+    { name: "registratie", hostnames: [HOSTS.registratie], script: "registratie", options: { kvNamespaces: { LISTS: "registratie-lists" } } },
     { name: "digid-sim", hostnames: [HOSTS.digid], script: "digid-sim", options: { durableObjects: { ARTIFACTS: sqlite("DigidArtifacts") } } },
     dvza("dvza-zorgbridge", [HOSTS.umcharderwijk, HOSTS.delinde]),
     dvza("dvza-medicloud", [HOSTS.ziekenhuisoost]),

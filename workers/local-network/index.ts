@@ -65,7 +65,7 @@ async function forward(env: Env, request: Request, cf: Record<string, unknown> |
   return out;
 }
 
-export const CLIENT_CERT_HEADER = "x-local-network-client-cert";
+const CLIENT_CERT_HEADER = "x-local-network-client-cert";
 
 async function localCertificate(clientHostname: string): Promise<Record<string, unknown>> {
   return {
