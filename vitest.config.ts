@@ -1,6 +1,10 @@
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 import type { Plugin } from "vite";
+import { OUT_DIR, buildWorkers } from "./scripts/build.mjs";
+
+// Peers that tests reach over real service bindings are bundled first (same bundler as the local network).
+await buildWorkers(["digid-sim"]);
 
 // Mirrors wrangler's `Text` module rule for *.xsd so tests import the real schema files.
 const xsdAsText: Plugin = {
@@ -33,9 +37,25 @@ export default defineConfig({
         plugins: [
           xsdAsText,
           // EMPTY_LISTS: a real KV namespace nobody writes, for "node never held a list" cases (W-2).
-          cloudflareTest({ wrangler: { configPath: "./wrangler.toml" }, miniflare: { kvNamespaces: ["EMPTY_LISTS"] } }),
+          // DIGID_SIM: the real DigiD simulator worker, as the authenticator's back channel.
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              kvNamespaces: ["EMPTY_LISTS"],
+              serviceBindings: { DIGID_SIM: "digid-sim" },
+              workers: [
+                {
+                  name: "digid-sim",
+                  modules: true,
+                  scriptPath: `${OUT_DIR}/digid-sim.js`,
+                  compatibilityDate: "2026-04-20",
+                  durableObjects: { ARTIFACTS: { className: "DigidArtifacts", useSQLite: true } },
+                },
+              ],
+            },
+          }),
         ],
-        test: { name: "dvza", include: ["test/dvza/token/**/*.test.ts", "test/dvza/*.test.ts"] },
+        test: { name: "dvza", include: ["test/dvza/**/*.test.ts"] },
       },
       {
         // The whole local network (Miniflare, as `npm run simulate`) over loopback HTTP.

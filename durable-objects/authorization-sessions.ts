@@ -20,12 +20,15 @@ export interface AuthorizationRequest {
   readonly gegevensdienstId: string;
   /** AS-1 consent before Verzamelen, AS-2 confirmation before Delen. */
   readonly useCase: "verzamelen" | "delen";
+  /** For the consent text (AS-1/AS-2), read from the lists when the request was validated. */
+  readonly gegevensdienstNaam: string;
+  readonly clientOrganisatienaam: string;
+  /** Where the code may later be redeemed (bound into the code, see GrantStore). */
+  readonly tokenEndpoint: string;
 }
 
 export interface AuthorizationSession {
   readonly request: AuthorizationRequest;
-  /** Hash of the CSRF token embedded in the consent form (compared in constant time by the worker). */
-  readonly csrfHash: string;
   /** Hash of the one-time relay value sent to the authenticator, tying its answer to this session. */
   readonly relayHash: string;
   readonly phase: "authenticating" | "consenting";
@@ -47,9 +50,9 @@ export class AuthorizationSessions extends DurableObject {
     this.sql.exec(`CREATE TABLE IF NOT EXISTS sessions (id_hash TEXT PRIMARY KEY, data TEXT NOT NULL, expires_at INTEGER NOT NULL)`);
   }
 
-  async create(idHash: string, request: AuthorizationRequest, csrfHash: string, relayHash: string): Promise<boolean> {
+  async create(idHash: string, request: AuthorizationRequest, relayHash: string): Promise<boolean> {
     const expiresAt = Date.now() + SESSION_TTL_MS;
-    const session: AuthorizationSession = { request, csrfHash, relayHash, phase: "authenticating", subject: null, expiresAt };
+    const session: AuthorizationSession = { request, relayHash, phase: "authenticating", subject: null, expiresAt };
     const written = this.sql.exec(
       `INSERT INTO sessions (id_hash, data, expires_at) VALUES (?, ?, ?) ON CONFLICT(id_hash) DO NOTHING`,
       idHash, JSON.stringify(session), expiresAt,

@@ -1,5 +1,126 @@
-// Placeholder: being written (see README). Refuses everything until then.
+/**
+ * The authorization endpoint (front channel; RFC 6749 §4.1.1, §4.1.2.1).
+ *
+ * Order matters (AS-16): first establish the client and its redirect_uri; until both are valid every
+ * error is a page for the Person and nothing is sent anywhere. After that, errors go back to the
+ * redirect_uri with `error` and `state`. Then the Person is sent to authenticate.
+ */
 import type { Context } from "hono";
-export async function authorizeEndpoint(_c: Context): Promise<Response> {
-  return new Response(null, { status: 501 });
+import type { AuthorizationRequest } from "../../durable-objects/authorization-sessions";
+import { gegevensdienstSpec } from "../shared/catalogue";
+import { errorPage } from "../shared/html/page";
+import { readParams, type Params } from "../shared/http/params";
+import { listIndex } from "../shared/lists/store";
+import { log } from "../shared/log";
+import { AuthorizeError, authorizeErrorRedirect } from "../shared/oauth/errors";
+import { parseScope } from "../shared/scope";
+import { authenticatorFor } from "./authn/index";
+import type { Env } from "./env";
+import { startSession } from "./front-session";
+import { rateLimit, sourceAddress } from "./rate-limit";
+import { redirectUriProblem } from "./redirect-uri";
+import { endpointId, loadTenancy, sameEndpoint } from "./tenants";
+
+const NOT_VALID = "Deze aanvraag kan niet worden verwerkt";
+
+/** Validated client and redirect_uri: the point after which errors may be redirected (AS-16). */
+interface TrustedReturn {
+  readonly clientId: string;
+  readonly organisatienaam: string;
+  readonly redirectUri: string;
+}
+
+type Step<T> = { ok: true; value: T } | { ok: false; response: Response };
+
+async function trustedReturn(env: Env, params: Params): Promise<Step<TrustedReturn>> {
+  const page = (why: string, status = 400): Step<TrustedReturn> => {
+    log("warn", "authorize.refused", { step: "client", reason: why });
+    return { ok: false, response: errorPage(status, NOT_VALID, `De aanvraag van uw persoonlijke gezondheidsomgeving is ongeldig: ${why}.`) };
+  };
+  for (const name of ["client_id", "redirect_uri"]) if (params.repeated.has(name)) return page(`${name} is repeated`);
+  const clientId = params.get("client_id");
+  if (clientId === undefined) return page("client_id is missing");
+  const clients = await listIndex(env.LISTS, "OAuthclientlist");
+  if (!clients) return page("the OAuthclientlist is not available", 503);
+  const client = clients.client(clientId);
+  if (!client) return page("unknown client_id");
+  const redirectUri = params.get("redirect_uri");
+  if (redirectUri === undefined) return page("redirect_uri is missing");
+  const problem = redirectUriProblem(redirectUri, clientId);
+  if (problem) return page(problem);
+  return { ok: true, value: { clientId, organisatienaam: client.organisatienaam, redirectUri } };
+}
+
+/** Everything after the redirect_uri is trusted; throws AuthorizeError for the client to receive. */
+async function authorizationRequest(env: Env, url: URL, params: Params, ret: TrustedReturn): Promise<AuthorizationRequest> {
+  const repeated = [...params.repeated][0];
+  if (repeated !== undefined) throw new AuthorizeError("invalid_request", `parameter '${repeated}' is repeated`);
+  const responseType = params.get("response_type");
+  if (responseType === undefined) throw new AuthorizeError("invalid_request", "response_type is missing");
+  // AS-4: the authorization code grant only.
+  if (responseType !== "code") throw new AuthorizeError("unsupported_response_type", "only response_type=code is supported");
+  // AS-15: state is mandatory.
+  const state = params.get("state");
+  if (state === undefined) throw new AuthorizeError("invalid_request", "state is missing");
+  const rawScope = params.get("scope");
+  if (rawScope === undefined) throw new AuthorizeError("invalid_scope", "scope is missing");
+  // AS-6: exactly one scope naam~id.
+  const scope = parseScope(rawScope);
+  if (!scope) throw new AuthorizeError("invalid_scope", "scope must be exactly one zorgaanbiedernaam~gegevensdienstid");
+  const tenancy = await loadTenancy(env);
+  const offering = tenancy?.offering(scope.zorgaanbiedernaam, scope.gegevensdienstId);
+  if (!offering || !sameEndpoint(offering.gegevensdienst.authorizationEndpoint, url)) {
+    throw new AuthorizeError("invalid_scope", "this authorization endpoint does not offer that Gegevensdienst");
+  }
+  const spec = gegevensdienstSpec(scope.gegevensdienstId);
+  const naam = (await listIndex(env.LISTS, "Gegevensdienstnamenlijst"))?.get(scope.gegevensdienstId)?.weergavenaam;
+  const tokenEndpoint = endpointId(offering.gegevensdienst.tokenEndpoint);
+  if (!spec || !naam || !tokenEndpoint) throw new AuthorizeError("invalid_scope", "the Gegevensdienst is not supported");
+  // AS-13: the client must be recognised for this Gegevensdienst (OAuthclientlist release 3).
+  const clients = await listIndex(env.LISTS, "OAuthclientlist");
+  if (!clients?.isRecognisedFor(ret.clientId, scope.gegevensdienstId)) {
+    throw new AuthorizeError("unauthorized_client", "the client is not recognised for this Gegevensdienst");
+  }
+  return {
+    clientId: ret.clientId,
+    redirectUri: ret.redirectUri,
+    state,
+    scope: rawScope,
+    zorgaanbieder: scope.zorgaanbiedernaam,
+    gegevensdienstId: scope.gegevensdienstId,
+    useCase: spec.useCase,
+    gegevensdienstNaam: naam,
+    clientOrganisatienaam: ret.organisatienaam,
+    tokenEndpoint,
+  };
+}
+
+export async function authorizeEndpoint(c: Context<{ Bindings: Env }>): Promise<Response> {
+  const limited = await rateLimit(c.env, "authorize", sourceAddress(c.req.raw));
+  if (limited) return limited;
+  const url = new URL(c.req.url);
+  const params = readParams(url.searchParams);
+  const trusted = await trustedReturn(c.env, params);
+  if (!trusted.ok) return trusted.response;
+  const ret = trusted.value;
+  const state = params.get("state");
+
+  let request: AuthorizationRequest;
+  try {
+    request = await authorizationRequest(c.env, url, params, ret);
+  } catch (e) {
+    if (!(e instanceof AuthorizeError)) throw e;
+    log("warn", "authorize.refused", { step: "request", client: ret.clientId, error: e.code, reason: e.description });
+    return authorizeErrorRedirect(ret.redirectUri, state, e);
+  }
+  const authenticator = authenticatorFor(c.env);
+  if (!authenticator) {
+    log("error", "authorize.refused", { step: "authenticator", reason: `no authenticator '${c.env.AUTHENTICATOR ?? ""}' configured` });
+    return authorizeErrorRedirect(ret.redirectUri, state, new AuthorizeError("temporarily_unavailable", "Person authentication is not available"));
+  }
+  const session = await startSession(c.env, request);
+  log("info", "authorize.started", { client: request.clientId, zorgaanbieder: request.zorgaanbieder, gegevensdienst: request.gegevensdienstId });
+  const out = authenticator.start(session.relay, `https://${url.host}/oauth/authn/return`);
+  out.headers.append("set-cookie", session.setCookie);
+  return out;
 }

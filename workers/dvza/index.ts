@@ -13,7 +13,7 @@ import { log } from "../shared/log";
 import { authnReturn } from "./authn-return";
 import { authorizeEndpoint } from "./authorize";
 import { whitelistGate, type BackchannelVariables } from "./backchannel";
-import { consentDecision } from "./consent";
+import { consentDecision, consentForm } from "./consent";
 import type { Env } from "./env";
 import { resourceEndpoint } from "./resource";
 import { ownHostnames, recordLapsed } from "./tenants";
@@ -48,6 +48,7 @@ app.use("*", async (c, next) => (FRONT_CHANNEL_PATHS.has(new URL(c.req.url).path
 
 app.get("/oauth/authorize", authorizeEndpoint);
 app.get("/oauth/authn/return", authnReturn);
+app.get("/oauth/consent", consentForm);
 app.post("/oauth/consent", consentDecision);
 app.post("/oauth/token", tokenEndpoint);
 app.all("/oauth/token", () => new Response(null, { status: 405, headers: { allow: "POST" } }));

@@ -48,7 +48,8 @@ async function handle(c: Context<{ Bindings: Env; Variables: BackchannelVariable
     throw new TokenError("invalid_request", e instanceof BodyTooLargeError ? "request body too large" : "request body is not UTF-8");
   }
   const params = readParams(new URLSearchParams(body));
-  if (!params.ok) throw new TokenError("invalid_request", `parameter '${params.duplicate}' is repeated`);
+  const repeated = [...params.repeated][0];
+  if (repeated !== undefined) throw new TokenError("invalid_request", `parameter '${repeated}' is repeated`);
 
   const grantType = params.get("grant_type");
   if (grantType === undefined) throw new TokenError("invalid_request", "grant_type is missing");

@@ -57,13 +57,28 @@ export class BearerError extends Error {
 /** Token responses and token errors are never cached (RFC 6749 §5.1, §5.2). */
 export const NO_STORE: Readonly<Record<string, string>> = { "cache-control": "no-store", pragma: "no-cache" };
 
-/** RFC 6749 §4.1.2.1: the error goes to the redirect_uri *only after* it was validated (AS-16). */
-export function authorizeErrorRedirect(validatedRedirectUri: string, state: string, e: AuthorizeError): Response {
-  const url = new URL(validatedRedirectUri);
-  url.searchParams.set("error", e.code);
-  url.searchParams.set("error_description", safeDescription(e.description));
-  url.searchParams.set("state", state);
-  return new Response(null, { status: 302, headers: { location: url.href, ...NO_STORE, "referrer-policy": "no-referrer" } });
+/**
+ * Adds parameters to a redirect_uri without re-serialising what is already there: the client
+ * compares its redirect_uri exactly (AS-17), so its own query must come back byte for byte.
+ */
+export function withQuery(uri: string, params: Record<string, string>): string {
+  const q = new URLSearchParams(params).toString();
+  if (!uri.includes("?")) return `${uri}?${q}`;
+  return uri.endsWith("?") || uri.endsWith("&") ? `${uri}${q}` : `${uri}&${q}`;
+}
+
+export function redirectTo(location: string, extra: Record<string, string> = {}): Response {
+  return new Response(null, { status: 302, headers: { location, ...NO_STORE, "referrer-policy": "no-referrer", ...extra } });
+}
+
+/**
+ * RFC 6749 §4.1.2.1: the error goes to the redirect_uri *only after* it was validated (AS-16), with
+ * the state when the request had one.
+ */
+export function authorizeErrorRedirect(validatedRedirectUri: string, state: string | undefined, e: AuthorizeError, extra: Record<string, string> = {}): Response {
+  const params: Record<string, string> = { error: e.code, error_description: safeDescription(e.description) };
+  if (state !== undefined) params.state = state;
+  return redirectTo(withQuery(validatedRedirectUri, params), extra);
 }
 
 /** RFC 6749 §5.2: 400, or 401 with WWW-Authenticate for invalid_client. */

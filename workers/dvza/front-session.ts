@@ -1,0 +1,64 @@
+/**
+ * The Person's authorization session on the front channel: a random id in a `__Host-` cookie, the
+ * session itself in the AuthorizationSessions Durable Object under the id's hash (S-3: no session
+ * state in URLs; AS-1/AS-2: one consent decision per session).
+ */
+import type { AuthorizationRequest, AuthorizationSession, AuthorizationSessions } from "../../durable-objects/authorization-sessions";
+import { SESSION_TTL_MS } from "../../durable-objects/authorization-sessions";
+import { base64url, randomHandle, sha256, sha256Hex } from "../shared/crypto";
+import { clearHostCookie, hostCookie, readCookie } from "../shared/http/cookies";
+import type { Env } from "./env";
+import { hashHandle, shardCount } from "./grants";
+
+export const SESSION_COOKIE = "__Host-medmij-as";
+
+async function stubFor(env: Pick<Env, "SESSIONS" | "GRANT_SHARDS">, id: string): Promise<{ stub: DurableObjectStub<AuthorizationSessions>; idHash: string }> {
+  const h = await hashHandle(id, shardCount(env));
+  return { stub: env.SESSIONS.get(env.SESSIONS.idFromName(`sessions-${h.shard}`)), idHash: h.hash };
+}
+
+/**
+ * The CSRF token of the consent form, derived from the session id the browser holds in an HttpOnly
+ * cookie: unguessable without that cookie and nothing extra to store.
+ */
+export async function csrfTokenFor(sessionId: string): Promise<string> {
+  return base64url(await sha256(`medmij-consent-csrf:${sessionId}`));
+}
+
+export interface StartedSession {
+  readonly relay: string;
+  readonly setCookie: string;
+}
+
+export async function startSession(env: Pick<Env, "SESSIONS" | "GRANT_SHARDS">, request: AuthorizationRequest): Promise<StartedSession> {
+  for (;;) {
+    const id = randomHandle();
+    const relay = randomHandle();
+    const { stub, idHash } = await stubFor(env, id);
+    if (await stub.create(idHash, request, await sha256Hex(relay))) {
+      return { relay, setCookie: hostCookie(SESSION_COOKIE, id, Math.floor(SESSION_TTL_MS / 1000)) };
+    }
+  }
+}
+
+export function sessionIdFrom(request: Request): string | undefined {
+  const id = readCookie(request, SESSION_COOKIE);
+  return id && /^[A-Za-z0-9_-]{43}$/.test(id) ? id : undefined;
+}
+
+export async function readSession(env: Pick<Env, "SESSIONS" | "GRANT_SHARDS">, id: string): Promise<AuthorizationSession | null> {
+  const { stub, idHash } = await stubFor(env, id);
+  return stub.get(idHash);
+}
+
+export async function markAuthenticated(env: Pick<Env, "SESSIONS" | "GRANT_SHARDS">, id: string, relay: string, subject: string): Promise<AuthorizationSession | null> {
+  const { stub, idHash } = await stubFor(env, id);
+  return stub.authenticated(idHash, await sha256Hex(relay), subject);
+}
+
+export async function finishSession(env: Pick<Env, "SESSIONS" | "GRANT_SHARDS">, id: string): Promise<AuthorizationSession | null> {
+  const { stub, idHash } = await stubFor(env, id);
+  return stub.finish(idHash);
+}
+
+export const CLEAR_SESSION_COOKIE = clearHostCookie(SESSION_COOKIE);

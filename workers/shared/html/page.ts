@@ -1,0 +1,112 @@
+/**
+ * Server-rendered HTML with the project's security headers (S-3, S-4 and the card's rule: strict
+ * headers on HTML). Every value goes through `h` (escaping) or `raw` (trusted markup built here).
+ * No scripts at all; the only inline style carries a per-response nonce.
+ */
+import { base64url } from "../crypto";
+
+export class Html {
+  constructor(readonly markup: string) {}
+  toString(): string {
+    return this.markup;
+  }
+}
+
+const ESC: Readonly<Record<string, string>> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+
+export function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ESC[c]!);
+}
+
+/** Tagged template: interpolated strings are escaped, Html values are inserted as they are. */
+export function h(strings: TemplateStringsArray, ...values: (string | number | Html | readonly Html[] | undefined | null | false)[]): Html {
+  let out = strings[0]!;
+  values.forEach((v, i) => {
+    if (v instanceof Html) out += v.markup;
+    else if (Array.isArray(v)) out += v.map((x: Html) => x.markup).join("");
+    else if (v !== undefined && v !== null && v !== false) out += escapeHtml(String(v));
+    out += strings[i + 1]!;
+  });
+  return new Html(out);
+}
+
+const STYLE = `
+:root{color-scheme:light;font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;line-height:1.5}
+body{margin:0;background:#f4f6f8;color:#1b1f24}
+header{background:#154273;color:#fff;padding:.75rem 1.5rem}
+header p{margin:0;font-weight:600}
+main{max-width:40rem;margin:2rem auto;background:#fff;padding:1.5rem 2rem;border-radius:6px;box-shadow:0 1px 3px rgba(0,0,0,.15)}
+h1{font-size:1.4rem;margin-top:0}
+.consent{font-size:1.05rem;border-left:4px solid #154273;padding:.5rem 1rem;background:#eef3f8}
+.actions{display:flex;gap:1rem;margin-top:1.5rem;flex-wrap:wrap}
+button{font:inherit;padding:.6rem 1.4rem;border-radius:4px;border:2px solid #154273;cursor:pointer}
+button.primary{background:#154273;color:#fff}
+button.secondary{background:#fff;color:#154273}
+button:focus-visible,a:focus-visible,input:focus-visible,select:focus-visible{outline:3px solid #ffb612;outline-offset:2px}
+.error{border-left:4px solid #d52b1e;padding:.5rem 1rem;background:#fdecea}
+.dev{background:#ffb612;color:#000;padding:.25rem .5rem;font-weight:700;display:inline-block}
+label{display:block;margin:.75rem 0 .25rem;font-weight:600}
+input,select{font:inherit;padding:.4rem;width:100%;box-sizing:border-box}
+table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:.3rem;text-align:left;vertical-align:top}
+`;
+
+export interface PageOptions {
+  readonly title: string;
+  readonly heading: string;
+  readonly body: Html;
+  readonly status?: number;
+  /** Origins a form on this page may submit to, or be redirected to after submitting (CSP form-action). */
+  readonly formTargets?: readonly string[];
+  readonly banner?: string;
+  readonly headers?: Record<string, string>;
+}
+
+export function page(o: PageOptions): Response {
+  const nonce = base64url(crypto.getRandomValues(new Uint8Array(16)));
+  const doc = h`<!doctype html>
+<html lang="nl">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>${o.title}</title>
+<style nonce="${nonce}">${new Html(STYLE)}</style>
+</head>
+<body>
+<header><p>${o.banner ?? "MedMij"}</p></header>
+<main>
+<h1>${o.heading}</h1>
+${o.body}
+</main>
+</body>
+</html>
+`;
+  const formAction = ["'self'", ...(o.formTargets ?? [])].join(" ");
+  return new Response(doc.markup, {
+    status: o.status ?? 200,
+    headers: {
+      "content-type": "text/html; charset=utf-8",
+      "content-security-policy": `default-src 'none'; style-src 'nonce-${nonce}'; img-src 'self'; form-action ${formAction}; frame-ancestors 'none'; base-uri 'none'`,
+      "x-frame-options": "DENY",
+      "referrer-policy": "no-referrer",
+      "x-content-type-options": "nosniff",
+      "cache-control": "no-store",
+      "strict-transport-security": "max-age=31536000; includeSubDomains",
+      "permissions-policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()",
+      "cross-origin-opener-policy": "same-origin",
+      "cross-origin-resource-policy": "same-origin",
+      ...o.headers,
+    },
+  });
+}
+
+/** An error shown to the Person (never sent to a client's redirect_uri: AS-16). */
+export function errorPage(status: number, heading: string, message: string, extra: Record<string, string> = {}): Response {
+  return page({
+    title: heading,
+    heading,
+    status,
+    body: h`<div class="error" role="alert"><p>${message}</p></div><p>U kunt dit venster sluiten en het opnieuw proberen vanuit uw persoonlijke gezondheidsomgeving.</p>`,
+    headers: extra,
+  });
+}
