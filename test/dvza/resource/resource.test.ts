@@ -136,7 +136,7 @@ describe("Delen (POST)", () => {
     // The subject is the token's Person, whatever the client sent.
     expect(stored.subject).toEqual({ identifier: { system: "http://fhir.nl/fhir/NamingSystem/bsn", value: "999990019" } });
     const kept = await dvzaEnv.FHIR.get(dvzaEnv.FHIR.idFromName("umcharderwijk@medmij")).read("999990019", "5", "Observation", stored.id);
-    expect(kept?.id).toBe(stored.id);
+    expect((kept as { id?: string } | null)?.id).toBe(stored.id);
   });
 
   it("a transaction Bundle of POSTs is stored as a whole", async () => {
@@ -263,7 +263,7 @@ describe("W-1/W-2 and LOG-4", () => {
     for (const id of [undefined, "12345", "not-a-uuid"]) {
       const headers: Record<string, string> = { authorization: `Bearer ${token}` };
       if (id) headers["medmij-request-id"] = id;
-      const res = await SELF.fetch(`${BASE48}/Patient`, { headers, cf: mtlsFrom(DVP_KLUIS) as IncomingRequestCfProperties });
+      const res = await SELF.fetch(`${BASE48}/Patient`, { headers, cf: mtlsFrom(DVP_KLUIS) as unknown as IncomingRequestCfProperties });
       expect(res.status).toBe(400);
       expect(((await res.json()) as { issue: { diagnostics: string }[] }).issue[0]!.diagnostics).toMatch(/MedMij-Request-ID/);
     }
