@@ -17,6 +17,7 @@ export interface LayoutEntry {
   readonly script?: string;
   readonly source?: string;
   readonly node?: boolean;
+  readonly providers?: readonly string[];
   readonly options: Record<string, unknown>;
 }
 
@@ -28,6 +29,7 @@ export interface LocalNetwork {
   base(hostname: string): string;
   browse(hostname: string, path: string, init?: MfRequestInit): Promise<MfResponse>;
   refreshLists(): Promise<void>;
+  seedFhir(): Promise<void>;
   dispose(): Promise<void>;
 }
 

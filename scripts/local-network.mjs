@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { OUT_DIR, buildWorkers } from "./build.mjs";
 import { publishSeedLists } from "../kv-seed/seed.mjs";
+import { fhirSeed } from "../kv-seed/fhir/data.mjs";
 
 const COMPAT = { compatibilityDate: "2026-04-20", compatibilityFlags: ["service_binding_extra_handlers"] };
 const root = new URL("../", import.meta.url);
@@ -23,10 +24,11 @@ export const HOSTS = {
 
 const sqlite = (className) => ({ className, useSQLite: true });
 
-function dvza(name, hostnames) {
+function dvza(name, hostnames, providers) {
   return {
     name,
     hostnames,
+    providers,
     options: {
       bindings: {
         REGISTRATIE_URL: `https://${HOSTS.registratie}`,
@@ -70,8 +72,8 @@ export function networkLayout({ only } = {}) {
   const all = [
     { name: "registratie", hostnames: [HOSTS.registratie], script: "registratie", options: { kvNamespaces: { LISTS: "registratie-lists" } } },
     { name: "digid-sim", hostnames: [HOSTS.digid], script: "digid-sim", options: { durableObjects: { ARTIFACTS: sqlite("DigidArtifacts") } } },
-    dvza("dvza-zorgbridge", [HOSTS.umcharderwijk, HOSTS.delinde]),
-    dvza("dvza-medicloud", [HOSTS.ziekenhuisoost]),
+    dvza("dvza-zorgbridge", [HOSTS.umcharderwijk, HOSTS.delinde], ["umcharderwijk@medmij", "huisartsenpraktijkdelinde@medmij"]),
+    dvza("dvza-medicloud", [HOSTS.ziekenhuisoost], ["ziekenhuisoost@medmij"]),
     dvp("dvp-gezondheidskluis", HOSTS.dvpKluis, "Gezondheidskluis & Co"),
     dvp("dvp-mijnzorgapp", HOSTS.dvpApp, "MijnZorgApp"),
   ];
@@ -97,7 +99,7 @@ export async function startNetwork({ port = 8787, host = "127.0.0.1", only, buil
       modules: true,
       scriptPath: bundle("local-network"),
       ...COMPAT,
-      bindings: { HOSTS: JSON.stringify(hostMap), DEFAULT_SERVICE: "REGISTRATIE", PUBLIC_PORT: String(port) },
+      bindings: { HOSTS: JSON.stringify(hostMap), DEFAULT_SERVICE: "REGISTRATIE" },
       serviceBindings: Object.fromEntries(layout.map((w) => [w.name.replace(/-/g, "_").toUpperCase(), w.name])),
     },
     ...layout.map((w) => ({
@@ -123,6 +125,13 @@ export async function startNetwork({ port = 8787, host = "127.0.0.1", only, buil
     layout,
     base,
     browse,
+    /** Each provider's FHIR data, into its FhirStore on the deployment that hosts it. */
+    async seedFhir() {
+      for (const w of layout.filter((w) => w.providers)) {
+        const ns = await mf.getDurableObjectNamespace("FHIR", w.name);
+        for (const naam of w.providers) await ns.get(ns.idFromName(naam)).seed(fhirSeed(naam));
+      }
+    },
     async refreshLists() {
       for (const w of layout.filter((w) => w.node)) await (await mf.getWorker(w.name)).scheduled({ cron: "*/5 * * * *" });
     },
@@ -133,6 +142,7 @@ export async function startNetwork({ port = 8787, host = "127.0.0.1", only, buil
   if (seed) {
     await publishSeedLists((u, init) => browse(HOSTS.registratie, new URL(u).pathname, init), base(HOSTS.registratie), adminToken);
     await net.refreshLists();
+    await net.seedFhir();
   }
   return net;
 }

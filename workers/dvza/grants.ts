@@ -4,25 +4,14 @@
  * form except towards the client that receives them.
  */
 import type { Grant, GrantStore, RedeemResult, TokenGrant } from "../../durable-objects/grant-store";
-import { hex, randomHandle, sha256 } from "../shared/crypto";
+import { randomHandle } from "../shared/crypto";
+import { hashHandle, shardCountOf } from "../shared/shard";
 import type { Env } from "./env";
 
-const DEFAULT_SHARDS = 16;
+export { hashHandle } from "../shared/shard";
 
 export function shardCount(env: Pick<Env, "GRANT_SHARDS">): number {
-  const n = Number(env.GRANT_SHARDS ?? DEFAULT_SHARDS);
-  return Number.isInteger(n) && n >= 1 && n <= 256 ? n : DEFAULT_SHARDS;
-}
-
-export interface HashedHandle {
-  readonly hash: string;
-  readonly shard: number;
-}
-
-/** The hash that is stored and the shard it selects: the first byte of the same digest. */
-export async function hashHandle(handle: string, shards: number): Promise<HashedHandle> {
-  const digest = await sha256(handle);
-  return { hash: hex(digest), shard: digest[0]! % shards };
+  return shardCountOf(env.GRANT_SHARDS);
 }
 
 export function grantStub(env: Pick<Env, "GRANTS">, shard: number): DurableObjectStub<GrantStore> {

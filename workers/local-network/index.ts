@@ -22,8 +22,6 @@ export interface Env {
   HOSTS: string;
   /** Binding that answers for 127.0.0.1 / localhost (Registratie, so `curl http://127.0.0.1:PORT/...` works). */
   DEFAULT_SERVICE: string;
-  /** The port the network listens on for browsers and curl. */
-  PUBLIC_PORT: string;
   [binding: string]: unknown;
 }
 
@@ -37,9 +35,10 @@ function serviceFor(env: Env, hostname: string, external: boolean): Fetcher | un
 }
 
 /** https://<local host>/ -> http://<local host>:<port>/ in a header value the browser will act on. */
-function toBrowser(env: Env, value: string): string {
+function toBrowser(env: Env, value: string, port: string): string {
+  const suffix = port ? `:${port}` : "";
   let out = value;
-  for (const host of Object.keys(hosts(env))) out = out.split(`https://${host}`).join(`http://${host}:${env.PUBLIC_PORT}`);
+  for (const host of Object.keys(hosts(env))) out = out.split(`https://${host}`).join(`http://${host}${suffix}`);
   return out;
 }
 
@@ -60,7 +59,8 @@ async function forward(env: Env, request: Request, cf: Record<string, unknown> |
   const out = new Response(response.body, response);
   for (const name of ["location", "content-security-policy", "refresh"]) {
     const v = out.headers.get(name);
-    if (v !== null) out.headers.set(name, toBrowser(env, v));
+    // The browser's own port: whatever it connected to, it is sent back there.
+    if (v !== null) out.headers.set(name, toBrowser(env, v, url.port));
   }
   return out;
 }

@@ -1,0 +1,55 @@
+/**
+ * A browser for the end-to-end tests: talks HTTP to the local network's port with the Host of each
+ * URL (as a browser resolving *.localhost to loopback would), keeps cookies per host, and follows
+ * nothing by itself so every hop can be checked.
+ */
+import type { LocalNetwork } from "../../scripts/local-network.mjs";
+
+export class NetBrowser {
+  private readonly jar = new Map<string, Map<string, string>>();
+  constructor(private readonly net: LocalNetwork) {}
+
+  async request(url: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Response> {
+    const u = new URL(url);
+    const jar = this.jar.get(u.host) ?? new Map<string, string>();
+    this.jar.set(u.host, jar);
+    const headers: Record<string, string> = { ...(init.headers ?? {}) };
+    if (jar.size > 0) headers.cookie = [...jar].map(([k, v]) => `${k}=${v}`).join("; ");
+    const res = (await this.net.mf.dispatchFetch(url, { method: init.method ?? "GET", headers, body: init.body, redirect: "manual" })) as unknown as Response;
+    for (const line of res.headers.getSetCookie()) {
+      const [pair, ...attrs] = line.split(";");
+      const eq = pair!.indexOf("=");
+      if (attrs.some((a) => /^\s*max-age=0\s*$/i.test(a))) jar.delete(pair!.slice(0, eq).trim());
+      else jar.set(pair!.slice(0, eq).trim(), pair!.slice(eq + 1).trim());
+    }
+    return res;
+  }
+
+  get(url: string): Promise<Response> {
+    return this.request(url);
+  }
+
+  post(url: string, fields: Record<string, string>): Promise<Response> {
+    return this.request(url, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams(fields).toString() });
+  }
+
+  /** Follow redirects from `url`, resolving relative Locations, until a non-redirect; returns all hops. */
+  async follow(first: Response, from: string, max = 10): Promise<{ final: Response; url: string; hops: string[] }> {
+    let res = first;
+    let url = from;
+    const hops: string[] = [];
+    for (let i = 0; i < max && res.status >= 300 && res.status < 400; i++) {
+      url = new URL(res.headers.get("location")!, url).href;
+      hops.push(url);
+      await res.body?.cancel();
+      res = await this.get(url);
+    }
+    return { final: res, url, hops };
+  }
+}
+
+export function field(html: string, name: string): string {
+  const m = new RegExp(`<input[^>]*name="${name}"[^>]*value="([^"]*)"`).exec(html);
+  if (!m) throw new Error(`no field ${name}`);
+  return m[1]!.replace(/&amp;/g, "&").replace(/&quot;/g, '"').replace(/&#39;/g, "'");
+}

@@ -1,0 +1,332 @@
+/**
+ * DVP Server: the backend of a personal health environment (PGO), MedMij's OAuth client
+ * (SPEC §1, G-1, AS-3..AS-18, W-1, LOG-1..LOG-3, P-1..P-4).
+ *
+ *   GET  /                       the Person's page (login, providers, collections, reports)
+ *   GET  /api/zorgaanbieders     provider directory from the Zorgaanbiederslijst (?q= name search)
+ *   GET  /api/gegevensdiensten   Gegevensdiensten from the Gegevensdienstnamenlijst (?q=)
+ *   POST /verzamelen, /delen     start a run: 303 to the provider's authorization endpoint
+ *   GET  /oauth/callback         the provider's answer: state check, token, FHIR, audit
+ *   GET  /api/collections[/:id], DELETE /api/collections/:id, POST /collections/:id/delete
+ *   GET  /api/log                the Person's own audit log (LOG-1)
+ *   GET  /api/portabiliteitsrapport?van=&tot=   (P-1..P-4)
+ *   GET|POST /account/end        ending the service, with the report offered first (P-2)
+ */
+import { Hono, type Context } from "hono";
+import type { AuditInput, AuditLog } from "../../durable-objects/audit-log";
+import type { PersonStore } from "../../durable-objects/person-store";
+import { gegevensdienstSpec } from "../shared/catalogue";
+import { timingSafeEqualString } from "../shared/crypto";
+import { errorPage } from "../shared/html/page";
+import { BodyTooLargeError, readTextCapped } from "../shared/http/body";
+import { isFormEncoded } from "../shared/http/params";
+import { refreshAll, type RefreshTarget } from "../shared/lists/refresh";
+import { listIndex } from "../shared/lists/store";
+import { isPort443Https } from "../shared/lists/zorgaanbiederslijst";
+import { log } from "../shared/log";
+import { redirectTo, withQuery } from "../shared/oauth/errors";
+import { formatScope } from "../shared/scope";
+import type { Env } from "./env";
+import { observationOf, parseMeasurement } from "./measurement";
+import { collectionPage, dashboard, endPage, loginPage, type OfferingView } from "./pages";
+import { personById } from "./persons";
+import { reportXml, validateReport } from "./portabiliteitsrapport";
+import { redirectUriOf, run } from "./run";
+import { csrfFor, currentSession, login, logout, startFlow, takeFlow, type PersonSession } from "./session";
+
+export { AuditLog } from "../../durable-objects/audit-log";
+export { DvpSessions } from "../../durable-objects/dvp-sessions";
+export { PersonStore } from "../../durable-objects/person-store";
+export type { Env } from "./env";
+
+/** L-3/L-4: the lists a DVP needs, refreshed by the cron trigger. */
+export const DVP_LISTS: readonly RefreshTarget[] = [
+  { kind: "Zorgaanbiederslijst", release: "2" },
+  { kind: "Whitelist", release: "2" },
+  { kind: "Gegevensdienstnamenlijst", release: "1" },
+];
+
+type Ctx = Context<{ Bindings: Env; Variables: { session: PersonSession } }>;
+
+const persons = (env: Env, id: string): DurableObjectStub<PersonStore> => env.PERSONS.get(env.PERSONS.idFromName(id));
+const auditOf = (env: Env, id: string): DurableObjectStub<AuditLog> => env.AUDIT.get(env.AUDIT.idFromName(id));
+
+async function audit(env: Env, entry: AuditInput): Promise<void> {
+  await auditOf(env, entry.person).append(entry);
+}
+
+async function offerings(env: Env, query: string): Promise<OfferingView[]> {
+  const zal = await listIndex(env.LISTS, "Zorgaanbiederslijst");
+  const gnl = await listIndex(env.LISTS, "Gegevensdienstnamenlijst");
+  if (!zal) return [];
+  const q = query.trim().toLowerCase();
+  const out: OfferingView[] = [];
+  for (const o of zal.offerings()) {
+    const spec = gegevensdienstSpec(o.gegevensdienst.id);
+    const naam = gnl?.get(o.gegevensdienst.id)?.weergavenaam;
+    if (!spec || !naam) continue;
+    if (q && !o.zorgaanbieder.naam.includes(q) && !naam.toLowerCase().includes(q)) continue;
+    out.push({ zorgaanbieder: o.zorgaanbieder.naam, gegevensdienstId: o.gegevensdienst.id, naam, useCase: spec.useCase });
+  }
+  return out;
+}
+
+async function readForm(c: Ctx, limit = 4096): Promise<URLSearchParams | Response> {
+  if (!isFormEncoded(c.req.header("content-type") ?? null)) return errorPage(415, "Ongeldig formulier", "Verwacht een formulier.");
+  try {
+    return new URLSearchParams(await readTextCapped(c.req.raw, limit));
+  } catch (e) {
+    return errorPage(e instanceof BodyTooLargeError ? 413 : 400, "Ongeldig formulier", "Het formulier kon niet worden gelezen.");
+  }
+}
+
+/** State-changing requests carry the session's CSRF token (form field or X-CSRF-Token header). */
+async function csrfOk(c: Ctx, form?: URLSearchParams): Promise<boolean> {
+  const presented = form?.get("csrf") ?? c.req.header("x-csrf-token") ?? "";
+  return timingSafeEqualString(presented, await csrfFor(c.get("session")));
+}
+
+const app = new Hono<{ Bindings: Env; Variables: { session: PersonSession } }>();
+
+// --- login (the PGO's own; outside MedMij) ---------------------------------------------------------
+
+app.post("/login", async (c) => {
+  const form = await readForm(c);
+  if (form instanceof Response) return form;
+  const person = personById(form.get("person") ?? "");
+  if (!person) return errorPage(400, "Inloggen mislukt", "Onbekende persoon.");
+  const cookie = await login(c.env, person.id);
+  await audit(c.env, { person: person.id, action: "login", zorgaanbieder: null, gegevensdienstId: null, requestIds: [], outcome: "ok" });
+  return new Response(null, { status: 303, headers: { location: "/", "set-cookie": cookie, "cache-control": "no-store" } });
+});
+
+// Everything below needs a Person session.
+app.use("*", async (c, next) => {
+  const session = await currentSession(c.env, c.req.raw);
+  if (!session) {
+    if (c.req.method === "GET" && new URL(c.req.url).pathname === "/") return loginPage(c.env.DVP_NAME);
+    if (new URL(c.req.url).pathname.startsWith("/api/")) return c.json({ error: "login required" }, 401);
+    return errorPage(401, "Niet ingelogd", "Log eerst in bij uw persoonlijke gezondheidsomgeving.");
+  }
+  c.set("session", session);
+  await next();
+});
+
+app.get("/", async (c) => {
+  const s = c.get("session");
+  const person = personById(s.personId)!;
+  const query = c.req.query("q") ?? "";
+  return dashboard(c.env.DVP_NAME, person, await csrfFor(s), query, await offerings(c.env, query), await persons(c.env, s.personId).list());
+});
+
+app.post("/logout", async (c) => {
+  const form = await readForm(c);
+  if (form instanceof Response) return form;
+  if (!(await csrfOk(c, form))) return errorPage(403, "Ongeldig formulier", "Dit formulier hoort niet bij uw sessie.");
+  return new Response(null, { status: 303, headers: { location: "/", "set-cookie": await logout(c.get("session")), "cache-control": "no-store" } });
+});
+
+// --- directory (G-1) -------------------------------------------------------------------------------
+
+app.get("/api/zorgaanbieders", async (c) => {
+  const list = await offerings(c.env, c.req.query("q") ?? "");
+  const grouped = new Map<string, OfferingView[]>();
+  for (const o of list) grouped.set(o.zorgaanbieder, [...(grouped.get(o.zorgaanbieder) ?? []), o]);
+  return c.json(
+    [...grouped].map(([naam, os]) => ({ zorgaanbiedernaam: naam, gegevensdiensten: os.map((o) => ({ id: o.gegevensdienstId, weergavenaam: o.naam, useCase: o.useCase })) })),
+    200,
+    { "cache-control": "no-store" },
+  );
+});
+
+app.get("/api/gegevensdiensten", async (c) => {
+  const gnl = await listIndex(c.env.LISTS, "Gegevensdienstnamenlijst");
+  const found = gnl ? gnl.search(c.req.query("q") ?? "") : [];
+  return c.json(found.map((g) => ({ ...g, useCase: gegevensdienstSpec(g.id)?.useCase ?? null })), 200, { "cache-control": "no-store" });
+});
+
+// --- starting a run (AS-15) ------------------------------------------------------------------------
+
+async function start(c: Ctx, useCase: "verzamelen" | "delen"): Promise<Response> {
+  const form = await readForm(c);
+  if (form instanceof Response) return form;
+  if (!(await csrfOk(c, form))) return errorPage(403, "Ongeldig formulier", "Dit formulier hoort niet bij uw sessie.");
+  const naam = form.get("zorgaanbieder") ?? "";
+  const gd = form.get("gegevensdienst") ?? "";
+  const offering = (await listIndex(c.env.LISTS, "Zorgaanbiederslijst"))?.offering(naam, gd);
+  if (!offering || gegevensdienstSpec(gd)?.useCase !== useCase) return errorPage(400, "Niet beschikbaar", "Deze zorgaanbieder biedt deze gegevensdienst niet (meer) aan.");
+  const authorizeUri = offering.gegevensdienst.authorizationEndpoint;
+  // L-8: every https connection uses port 443, the front channel too.
+  if (!isPort443Https(authorizeUri)) return errorPage(502, "Niet beschikbaar", "De zorgaanbieder gebruikt een ongeldig adres.");
+  let payload: unknown;
+  if (useCase === "delen") {
+    const m = parseMeasurement(form);
+    if (!m) return errorPage(400, "Ongeldige meting", "Vul geldige meetwaarden in.");
+    payload = observationOf(m, new Date());
+  }
+  const s = c.get("session");
+  const state = await startFlow(s, { personId: s.personId, zorgaanbieder: naam, gegevensdienstId: gd, useCase, payload, startedAt: Date.now() });
+  const location = withQuery(authorizeUri, {
+    response_type: "code",
+    client_id: c.env.DVP_HOSTNAME,
+    redirect_uri: redirectUriOf(c.env),
+    scope: formatScope(naam, gd),
+    state,
+  });
+  return new Response(null, { status: 303, headers: { location, "cache-control": "no-store", "referrer-policy": "no-referrer" } });
+}
+
+app.post("/verzamelen", (c) => start(c, "verzamelen"));
+app.post("/delen", (c) => start(c, "delen"));
+
+// --- the callback ----------------------------------------------------------------------------------
+
+app.get("/oauth/callback", async (c) => {
+  const s = c.get("session");
+  const q = new URL(c.req.url).searchParams;
+  const state = q.get("state");
+  if (!state || q.getAll("state").length !== 1) return errorPage(400, "Ongeldig antwoord", "Het antwoord van de zorgaanbieder mist een geldige state.");
+  const taken = await takeFlow(s, state);
+  if (!taken.ok) {
+    log("warn", "callback.refused", { reason: taken.refusal });
+    return errorPage(400, "Ongeldig antwoord", "Dit antwoord hoort niet bij een lopende aanvraag van u, of is al gebruikt.");
+  }
+  const flow = taken.flow;
+  const person = persons(c.env, s.personId);
+  const error = q.get("error");
+  const code = q.get("code");
+  if (error !== null || !code) {
+    const outcome = error === "access_denied" ? "denied" : "failed";
+    await person.add({ zorgaanbieder: flow.zorgaanbieder, gegevensdienstId: flow.gegevensdienstId, useCase: flow.useCase, outcome, requests: [], resources: [] });
+    await audit(c.env, { person: s.personId, action: flow.useCase, zorgaanbieder: flow.zorgaanbieder, gegevensdienstId: flow.gegevensdienstId, requestIds: [], outcome: error ?? "no code" });
+    const message = error === "access_denied" ? "U hebt geen toestemming gegeven. Er zijn geen gegevens uitgewisseld." : "De zorgaanbieder kon de aanvraag niet afhandelen.";
+    return errorPage(error === "access_denied" ? 200 : 502, error === "access_denied" ? "Geen toestemming" : "Aanvraag mislukt", message);
+  }
+  const result = await run(c.env, flow, code);
+  const id = await person.add({
+    zorgaanbieder: flow.zorgaanbieder,
+    gegevensdienstId: flow.gegevensdienstId,
+    useCase: flow.useCase,
+    outcome: result.outcome,
+    requests: result.requests,
+    resources: result.resources,
+  });
+  await audit(c.env, {
+    person: s.personId,
+    action: flow.useCase,
+    zorgaanbieder: flow.zorgaanbieder,
+    gegevensdienstId: flow.gegevensdienstId,
+    requestIds: result.requestIds,
+    outcome: result.outcome === "completed" ? "completed" : `failed: ${result.reason ?? ""}`,
+  });
+  if (result.outcome !== "completed") return errorPage(502, "Aanvraag mislukt", "Het uitwisselen van gegevens met de zorgaanbieder is niet gelukt.");
+  return redirectTo(`/collections/${id}`);
+});
+
+// --- the Person's data -----------------------------------------------------------------------------
+
+app.get("/api/collections", async (c) => c.json(await persons(c.env, c.get("session").personId).list(), 200, { "cache-control": "no-store" }));
+
+app.get("/api/collections/:id", async (c) => {
+  const d = await persons(c.env, c.get("session").personId).get(c.req.param("id"));
+  return d ? c.json(d, 200, { "cache-control": "no-store" }) : c.json({ error: "not found" }, 404);
+});
+
+app.get("/collections/:id", async (c) => {
+  const d = await persons(c.env, c.get("session").personId).get(c.req.param("id"));
+  return d ? collectionPage(c.env.DVP_NAME, d) : errorPage(404, "Niet gevonden", "Deze gegevens bestaan niet (meer).");
+});
+
+async function deleteCollection(c: Ctx, id: string): Promise<boolean> {
+  const s = c.get("session");
+  const d = await persons(c.env, s.personId).get(id);
+  const deleted = await persons(c.env, s.personId).delete(id);
+  if (deleted && d) {
+    await audit(c.env, { person: s.personId, action: "verwijderen", zorgaanbieder: d.zorgaanbieder, gegevensdienstId: d.gegevensdienstId, requestIds: [], outcome: "ok" });
+  }
+  return deleted;
+}
+
+app.delete("/api/collections/:id", async (c) => {
+  if (!(await csrfOk(c))) return c.json({ error: "csrf token required" }, 403);
+  return (await deleteCollection(c, c.req.param("id"))) ? new Response(null, { status: 204 }) : c.json({ error: "not found" }, 404);
+});
+
+app.post("/collections/:id/delete", async (c) => {
+  const form = await readForm(c);
+  if (form instanceof Response) return form;
+  if (!(await csrfOk(c, form))) return errorPage(403, "Ongeldig formulier", "Dit formulier hoort niet bij uw sessie.");
+  await deleteCollection(c, c.req.param("id"));
+  return new Response(null, { status: 303, headers: { location: "/", "cache-control": "no-store" } });
+});
+
+// --- LOG-1: the Person's own log --------------------------------------------------------------------
+
+app.get("/api/log", async (c) => {
+  const s = c.get("session");
+  const entries = await auditOf(c.env, s.personId).entries();
+  await audit(c.env, { person: s.personId, action: "logexport", zorgaanbieder: null, gegevensdienstId: null, requestIds: [], outcome: "ok" });
+  return c.json({ person: s.personId, entries }, 200, { "cache-control": "no-store", "content-disposition": 'attachment; filename="logboek.json"' });
+});
+
+// --- P-1..P-4 --------------------------------------------------------------------------------------
+
+function day(value: string | undefined, endOfDay: boolean): Date | undefined {
+  if (!value || !/^\d{4}-\d{2}-\d{2}$/.test(value)) return undefined;
+  const d = new Date(`${value}T00:00:00Z`);
+  if (Number.isNaN(d.getTime())) return undefined;
+  return endOfDay ? new Date(d.getTime() + 86_400_000) : d;
+}
+
+app.get("/api/portabiliteitsrapport", async (c) => {
+  const s = c.get("session");
+  const van = day(c.req.query("van"), false);
+  const tot = day(c.req.query("tot"), true);
+  if (!van || !tot || tot <= van) return c.json({ error: "van and tot must be dates (YYYY-MM-DD), van not after tot" }, 400);
+  const collections = await persons(c.env, s.personId).forReport(van.toISOString(), tot.toISOString());
+  const xml = reportXml({ deelnemer: s.personId, van, tot: new Date(tot.getTime() - 1), now: new Date(), collections });
+  const valid = validateReport(xml);
+  if (!valid.ok) {
+    log("error", "portabiliteitsrapport.invalid", { reason: valid.reason });
+    return c.json({ error: "the report could not be produced" }, 500);
+  }
+  await audit(c.env, { person: s.personId, action: "portabiliteitsrapport", zorgaanbieder: null, gegevensdienstId: null, requestIds: [], outcome: "ok" });
+  return new Response(xml, {
+    headers: {
+      "content-type": "application/xml; charset=utf-8",
+      "content-disposition": 'attachment; filename="portabiliteitsrapport.xml"',
+      "cache-control": "no-store",
+      "x-content-type-options": "nosniff",
+    },
+  });
+});
+
+app.get("/account/end", async (c) => endPage(c.env.DVP_NAME, await csrfFor(c.get("session"))));
+
+app.post("/account/end", async (c) => {
+  const form = await readForm(c);
+  if (form instanceof Response) return form;
+  if (!(await csrfOk(c, form))) return errorPage(403, "Ongeldig formulier", "Dit formulier hoort niet bij uw sessie.");
+  const s = c.get("session");
+  await persons(c.env, s.personId).erase();
+  // The log itself is kept for its retention period (LOG-2), even after the service ends.
+  await audit(c.env, { person: s.personId, action: "beeindigen", zorgaanbieder: null, gegevensdienstId: null, requestIds: [], outcome: "ok" });
+  return new Response(null, { status: 303, headers: { location: "/", "set-cookie": await logout(s), "cache-control": "no-store" } });
+});
+
+app.notFound(() => errorPage(404, "Niet gevonden", "Deze pagina bestaat niet."));
+app.onError((err) => {
+  log("error", "dvp.error", { name: err.name, message: err.message });
+  return errorPage(500, "Er ging iets mis", "Probeer het later opnieuw.");
+});
+
+export async function refreshDvpLists(env: Env, fetcher: (r: Request) => Promise<Response> = (r) => fetch(r)): Promise<void> {
+  await refreshAll(DVP_LISTS, { kv: env.LISTS, registratieUrl: env.REGISTRATIE_URL, fetch: fetcher });
+}
+
+export default {
+  fetch: app.fetch,
+  async scheduled(_controller, env, ctx) {
+    ctx.waitUntil(refreshDvpLists(env));
+  },
+} satisfies ExportedHandler<Env>;
