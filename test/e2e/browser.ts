@@ -16,10 +16,10 @@ export class NetBrowser {
     const headers: Record<string, string> = { ...(init.headers ?? {}) };
     if (jar.size > 0) headers.cookie = [...jar].map(([k, v]) => `${k}=${v}`).join("; ");
     const res = (await this.net.mf.dispatchFetch(url, { method: init.method ?? "GET", headers, body: init.body, redirect: "manual" })) as unknown as Response;
-    for (const line of res.headers.getSetCookie()) {
+    for (const line of (res.headers as unknown as { getSetCookie(): string[] }).getSetCookie()) {
       const [pair, ...attrs] = line.split(";");
       const eq = pair!.indexOf("=");
-      if (attrs.some((a) => /^\s*max-age=0\s*$/i.test(a))) jar.delete(pair!.slice(0, eq).trim());
+      if (attrs.some((a: string) => /^\s*max-age=0\s*$/i.test(a))) jar.delete(pair!.slice(0, eq).trim());
       else jar.set(pair!.slice(0, eq).trim(), pair!.slice(eq + 1).trim());
     }
     return res;

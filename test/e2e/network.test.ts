@@ -90,7 +90,8 @@ describe("Verzamelen and Delen across the whole network", () => {
     const done = await consentAndReturn(b, consent, "ja");
     expect(done.url).toMatch(/\/collections\//);
     const ns = await net.mf.getDurableObjectNamespace("FHIR", "dvza-zorgbridge");
-    const stored = (await ns.get(ns.idFromName("umcharderwijk@medmij")).list("999990019", "5", "Observation")) as { component: { valueQuantity: { value: number } }[] }[];
+    const fhirStore = ns.get(ns.idFromName("umcharderwijk@medmij")) as unknown as { list(s: string, g: string, t: string): Promise<unknown[]> };
+    const stored = (await fhirStore.list("999990019", "5", "Observation")) as { component: { valueQuantity: { value: number } }[] }[];
     expect(stored.map((o) => o.component.map((c) => c.valueQuantity.value))).toContainEqual([131, 84]);
   });
 
