@@ -5,6 +5,13 @@ import { OUT_DIR, buildWorkers } from "./scripts/build.mjs";
 
 // Peers that tests reach over real service bindings are bundled first (same bundler as the local network).
 await buildWorkers(["digid-sim"]);
+const digidSim = {
+  name: "digid-sim",
+  modules: true,
+  scriptPath: `${OUT_DIR}/digid-sim.js`,
+  compatibilityDate: "2026-04-20",
+  durableObjects: { ARTIFACTS: { className: "DigidArtifacts", useSQLite: true } },
+};
 
 // Mirrors wrangler's `Text` module rule for *.xsd so tests import the real schema files.
 const xsdAsText: Plugin = {
@@ -43,19 +50,19 @@ export default defineConfig({
             miniflare: {
               kvNamespaces: ["EMPTY_LISTS"],
               serviceBindings: { DIGID_SIM: "digid-sim" },
-              workers: [
-                {
-                  name: "digid-sim",
-                  modules: true,
-                  scriptPath: `${OUT_DIR}/digid-sim.js`,
-                  compatibilityDate: "2026-04-20",
-                  durableObjects: { ARTIFACTS: { className: "DigidArtifacts", useSQLite: true } },
-                },
-              ],
+              workers: [digidSim],
             },
           }),
         ],
         test: { name: "dvza", include: ["test/dvza/**/*.test.ts"] },
+      },
+      {
+        plugins: [
+          xsdAsText,
+          // MTLS: in production an mtls_certificates binding; here any Fetcher (these tests never reach a peer).
+          cloudflareTest({ wrangler: { configPath: "./workers/dvp/wrangler.toml" }, miniflare: { kvNamespaces: ["EMPTY_LISTS"], serviceBindings: { MTLS: "digid-sim" }, workers: [digidSim] } }),
+        ],
+        test: { name: "dvp", include: ["test/dvp/**/*.test.ts"] },
       },
       {
         // The whole local network (Miniflare, as `npm run simulate`) over loopback HTTP.
