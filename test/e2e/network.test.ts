@@ -29,9 +29,17 @@ async function loggedIn(person = "jansen"): Promise<{ b: NetBrowser; csrf: strin
 }
 
 /** From the PGO's button to the consent page at the provider; returns the consent page. */
+/** The hand-off page's Refresh: where the PGO sends the Person's browser. */
+async function handoffTarget(start: Response, startUrl: string): Promise<string> {
+  expect(start.status).toBe(200);
+  await start.body?.cancel();
+  const m = /^0;url=(.+)$/.exec(start.headers.get("refresh") ?? "");
+  expect(m).not.toBeNull();
+  return new URL(m![1]!, startUrl).href;
+}
+
 async function toConsent(b: NetBrowser, start: Response, startUrl: string, bsn: string): Promise<{ html: string; url: string }> {
-  expect(start.status).toBe(303);
-  const authorize = new URL(start.headers.get("location")!, startUrl).href;
+  const authorize = await handoffTarget(start, startUrl);
   expect(authorize.startsWith(`${net.base(HOSTS.umcharderwijk)}/oauth/authorize?`)).toBe(true);
   // AS-15: the state is random and carries no URI.
   const state = new URL(authorize).searchParams.get("state")!;
@@ -108,7 +116,7 @@ describe("Verzamelen and Delen across the whole network", () => {
   it("AS-15: a callback with a state from another session, or a used state, is refused", async () => {
     const { b, csrf } = await loggedIn("bakker");
     const start = await b.post(`${pgo()}/verzamelen`, { csrf, zorgaanbieder: "umcharderwijk@medmij", gegevensdienst: "48" });
-    const state = new URL(start.headers.get("location")!).searchParams.get("state")!;
+    const state = new URL(await handoffTarget(start, `${pgo()}/verzamelen`)).searchParams.get("state")!;
     const other = await loggedIn("devries");
     const foreign = await other.b.get(`${pgo()}/oauth/callback?code=x&state=${state}`);
     expect(foreign.status).toBe(400);
@@ -157,8 +165,15 @@ describe("Verzamelen and Delen across the whole network", () => {
     const b = new NetBrowser(net);
     await b.post(`${net.base(HOSTS.dvpApp)}/login`, { person: "bakker" });
     const csrf = field(await (await b.get(`${net.base(HOSTS.dvpApp)}/`)).text(), "csrf");
-    const start = await b.post(`${net.base(HOSTS.dvpApp)}/verzamelen`, { csrf, zorgaanbieder: "umcharderwijk@medmij", gegevensdienst: "24" });
-    const authorize = new URL(start.headers.get("location")!, net.base(HOSTS.dvpApp)).href;
+    const start = await b.request(`${net.base(HOSTS.dvpApp)}/verzamelen`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
+      body: new URLSearchParams({ csrf, zorgaanbieder: "umcharderwijk@medmij", gegevensdienst: "24" }).toString(),
+    });
+    // The JSON form of the start, for PGO apps: the app opens this URL in the Person's browser.
+    const { authorizeUrl } = (await start.json()) as { authorizeUrl: string };
+    expect(authorizeUrl.startsWith(`https://${HOSTS.umcharderwijk}/oauth/authorize?`)).toBe(true);
+    const authorize = authorizeUrl.replace(`https://${HOSTS.umcharderwijk}`, net.base(HOSTS.umcharderwijk));
     const back = await b.get(authorize);
     const to = new URL(back.headers.get("location")!);
     expect(to.searchParams.get("error")).toBe("unauthorized_client");

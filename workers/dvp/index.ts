@@ -5,7 +5,7 @@
  *   GET  /                       the Person's page (login, providers, collections, reports)
  *   GET  /api/zorgaanbieders     provider directory from the Zorgaanbiederslijst (?q= name search)
  *   GET  /api/gegevensdiensten   Gegevensdiensten from the Gegevensdienstnamenlijst (?q=)
- *   POST /verzamelen, /delen     start a run: 303 to the provider's authorization endpoint
+ *   POST /verzamelen, /delen     start a run: a hand-off page (or JSON) to the provider's authorization endpoint
  *   GET  /oauth/callback         the provider's answer: state check, token, FHIR, audit
  *   GET  /api/collections[/:id], DELETE /api/collections/:id, POST /collections/:id/delete
  *   GET  /api/log                the Person's own audit log (LOG-1)
@@ -28,7 +28,7 @@ import { redirectTo, withQuery } from "../shared/oauth/errors";
 import { formatScope } from "../shared/scope";
 import type { Env } from "./env";
 import { observationOf, parseMeasurement } from "./measurement";
-import { collectionPage, dashboard, endPage, loginPage, type OfferingView } from "./pages";
+import { collectionPage, dashboard, endPage, handoffPage, loginPage, type OfferingView } from "./pages";
 import { personById } from "./persons";
 import { reportXml, validateReport } from "./portabiliteitsrapport";
 import { redirectUriOf, run } from "./run";
@@ -66,6 +66,8 @@ async function offerings(env: Env, query: string): Promise<OfferingView[]> {
     const naam = gnl?.get(o.gegevensdienst.id)?.weergavenaam;
     if (!spec || !naam) continue;
     if (q && !o.zorgaanbieder.naam.includes(q) && !naam.toLowerCase().includes(q)) continue;
+    // L-8: an offering whose authorization endpoint is not https on port 443 cannot be started.
+    if (!isPort443Https(o.gegevensdienst.authorizationEndpoint)) continue;
     out.push({ zorgaanbieder: o.zorgaanbieder.naam, gegevensdienstId: o.gegevensdienst.id, naam, useCase: spec.useCase });
   }
   return out;
@@ -173,7 +175,9 @@ async function start(c: Ctx, useCase: "verzamelen" | "delen"): Promise<Response>
     scope: formatScope(naam, gd),
     state,
   });
-  return new Response(null, { status: 303, headers: { location, "cache-control": "no-store", "referrer-policy": "no-referrer" } });
+  // An app backend asks for JSON and sends the Person's browser there itself; a browser gets the hand-off page.
+  if ((c.req.header("accept") ?? "").includes("application/json")) return c.json({ authorizeUrl: location }, 200, { "cache-control": "no-store" });
+  return handoffPage(c.env.DVP_NAME, naam, location);
 }
 
 app.post("/verzamelen", (c) => start(c, "verzamelen"));

@@ -99,3 +99,20 @@ export function endPage(pgo: string, csrf: string): Response {
 <p><a href="/">Terug</a></p>`,
   });
 }
+
+/**
+ * The step from the PGO to the provider. A form submission cannot redirect there directly: Chrome
+ * checks CSP form-action against every redirect of the submission, including the provider's own
+ * redirect to DigiD, which the PGO cannot know. So the submission ends here, and the Refresh header
+ * (a new navigation, no script needed) or the link takes the Person on.
+ */
+export function handoffPage(pgo: string, zorgaanbieder: string, location: string): Response {
+  return page({
+    title: pgo,
+    heading: "U gaat naar uw zorgaanbieder",
+    banner: pgo,
+    headers: { refresh: `0;url=${location}` },
+    body: h`<p>U wordt doorgestuurd naar ${zorgaanbieder} om in te loggen en toestemming te geven.</p>
+<p><a href="${location}">Doorgaan naar ${zorgaanbieder}</a></p>`,
+  });
+}

@@ -5,7 +5,8 @@
  * unchanged:
  *   - routes a request to the worker that owns its hostname (HOSTS), as DNS + routes would;
  *   - terminates "TLS": a browser talks http://<host>.localhost:<port>, the worker sees https://<host>/
- *     and the absolute https URLs it emits (Location, CSP) are mapped back for the browser;
+ *     and the absolute https URLs in the headers a browser acts on (Location, Refresh, CSP) are mapped
+ *     back for the browser (bodies are left alone: a URL in a form field is data);
  *   - plays the edge's mutual TLS: the `MutualTls` entrypoint, bound in a DVP as its mTLS fetcher
  *     with `props.clientHostname`, stamps `request.cf.tlsClientAuth` the way Cloudflare does for a
  *     verified client certificate (SPEC S-2).

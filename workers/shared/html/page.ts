@@ -47,7 +47,7 @@ button:focus-visible,a:focus-visible,input:focus-visible,select:focus-visible{ou
 .dev{background:#ffb612;color:#000;padding:.25rem .5rem;font-weight:700;display:inline-block}
 label{display:block;margin:.75rem 0 .25rem;font-weight:600}
 input,select{font:inherit;padding:.4rem;width:100%;box-sizing:border-box}
-table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:.3rem;text-align:left;vertical-align:top}
+table{border-collapse:collapse;width:100%;table-layout:fixed}td,th{border-bottom:1px solid #ddd;padding:.3rem;text-align:left;vertical-align:top;overflow-wrap:anywhere}
 `;
 
 export interface PageOptions {
