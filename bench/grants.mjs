@@ -3,7 +3,7 @@
 // without timing the front channel. Same hashing and sharding as workers/dvza/grants.ts.
 import { createHash, randomBytes } from "node:crypto";
 
-export const SHARDS = 16;
+export const SHARDS = Number(process.env.BENCH_SHARDS ?? 4);
 
 export function hashHandle(handle, shards = SHARDS) {
   const digest = createHash("sha256").update(handle).digest();

@@ -76,6 +76,8 @@ function grantOf(row: CodeRow | TokenRow): Grant {
 
 export class GrantStore extends DurableObject {
   private readonly sql: SqlStorage;
+  /** Whether this instance already knows a purge alarm is set: saves a storage read on every call. */
+  private purgeScheduled = false;
 
   constructor(ctx: DurableObjectState, env: unknown) {
     super(ctx, env as never);
@@ -156,15 +158,21 @@ export class GrantStore extends DurableObject {
   }
 
   private async ensurePurge(): Promise<void> {
+    if (this.purgeScheduled) return;
     if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + PURGE_EVERY_MS);
+    this.purgeScheduled = true;
   }
 
   /** Expired state is deleted, so the store only ever holds the last half hour of grants. */
   override async alarm(): Promise<void> {
+    this.purgeScheduled = false;
     const now = Date.now();
     this.sql.exec(`DELETE FROM tokens WHERE expires_at <= ?`, now);
     this.sql.exec(`DELETE FROM codes WHERE issued_at + ? <= ?`, REMEMBER_CODE_MS, now);
     const left = this.sql.exec<{ n: number }>(`SELECT (SELECT COUNT(*) FROM codes) + (SELECT COUNT(*) FROM tokens) AS n`).one().n;
-    if (left > 0) await this.ctx.storage.setAlarm(now + PURGE_EVERY_MS);
+    if (left > 0) {
+      await this.ctx.storage.setAlarm(now + PURGE_EVERY_MS);
+      this.purgeScheduled = true;
+    }
   }
 }

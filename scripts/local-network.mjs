@@ -33,7 +33,7 @@ function dvza(name, hostnames, providers) {
       bindings: {
         REGISTRATIE_URL: `https://${HOSTS.registratie}`,
         DVZA_HOSTNAMES: hostnames.join(","),
-        GRANT_SHARDS: "16",
+        GRANT_SHARDS: "4",
         REQUIRE_CLIENT_ID_IN_TOKEN_REQUEST: "false",
         AUTHENTICATOR: "digid-sim",
         DIGID_SIM_URL: `https://${HOSTS.digid}`,

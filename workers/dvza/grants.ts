@@ -5,7 +5,7 @@
  */
 import type { Grant, GrantStore, RedeemResult, TokenGrant } from "../../durable-objects/grant-store";
 import { randomHandle } from "../shared/crypto";
-import { hashHandle, shardCountOf } from "../shared/shard";
+import { hashHandle, hashHandleSync, shardCountOf } from "../shared/shard";
 import type { Env } from "./env";
 
 export { hashHandle } from "../shared/shard";
@@ -34,10 +34,10 @@ export async function issueCode(env: Pick<Env, "GRANTS" | "GRANT_SHARDS">, grant
  * revoke it atomically. Rejection sampling keeps the token uniformly random among such handles; it
  * costs on average `shards` hashes and leaves 256 - log2(shards) bits of entropy (AS-8: >= 128).
  */
-export async function drawTokenForShard(shard: number, shards: number): Promise<{ token: string; hash: string }> {
+export function drawTokenForShard(shard: number, shards: number): { token: string; hash: string } {
   for (;;) {
     const token = randomHandle();
-    const h = await hashHandle(token, shards);
+    const h = hashHandleSync(token, shards);
     if (h.shard === shard) return { token, hash: h.hash };
   }
 }
@@ -51,7 +51,7 @@ export async function redeemCode(
 ): Promise<Redemption> {
   const shards = shardCount(env);
   const c = await hashHandle(code, shards);
-  const t = await drawTokenForShard(c.shard, shards);
+  const t = drawTokenForShard(c.shard, shards);
   const result = await grantStub(env, c.shard).redeem(c.hash, t.hash, presented);
   return result.ok ? { ...result, token: t.token } : result;
 }
