@@ -24,6 +24,8 @@ const xsdAsText: Plugin = {
 
 export default defineConfig({
   test: {
+    // Workers log JSON lines on purpose; show them only for failing tests.
+    silent: "passed-only",
     projects: [
       {
         // Pure logic (XML, XSD, lists, OAuth decisions) inside workerd, no worker under test.
