@@ -44,4 +44,6 @@ export declare function startNetwork(options?: {
   verbose?: boolean;
   extraWorkers?: readonly LayoutEntry[];
   dvzaBindings?: Record<string, string>;
+  /** { hostname: probability } of injected failures on the workers' own requests to that host. */
+  faults?: Record<string, number>;
 }): Promise<LocalNetwork>;

@@ -84,7 +84,7 @@ export function networkLayout({ only } = {}) {
  * Build, start and seed the network. Returns helpers to reach it. Lists are published through
  * Registratie and every node's list refresh runs once before this resolves.
  */
-export async function startNetwork({ port = 8787, host = "127.0.0.1", only, build = true, seed = true, verbose = false, extraWorkers = [], dvzaBindings = {} } = {}) {
+export async function startNetwork({ port = 8787, host = "127.0.0.1", only, build = true, seed = true, verbose = false, extraWorkers = [], dvzaBindings = {}, faults } = {}) {
   const layout = [
     ...networkLayout({ only }).map((w) => (w.script === "dvza" ? { ...w, options: { ...w.options, bindings: { ...w.options.bindings, ...dvzaBindings } } } : w)),
     ...extraWorkers,
@@ -99,7 +99,7 @@ export async function startNetwork({ port = 8787, host = "127.0.0.1", only, buil
       modules: true,
       scriptPath: bundle("local-network"),
       ...COMPAT,
-      bindings: { HOSTS: JSON.stringify(hostMap), DEFAULT_SERVICE: "REGISTRATIE" },
+      bindings: { HOSTS: JSON.stringify(hostMap), DEFAULT_SERVICE: "REGISTRATIE", ...(faults ? { FAULTS: JSON.stringify(faults) } : {}) },
       serviceBindings: Object.fromEntries(layout.map((w) => [w.name.replace(/-/g, "_").toUpperCase(), w.name])),
     },
     ...layout.map((w) => ({

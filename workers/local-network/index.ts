@@ -23,6 +23,8 @@ export interface Env {
   HOSTS: string;
   /** Binding that answers for 127.0.0.1 / localhost (Registratie, so `curl http://127.0.0.1:PORT/...` works). */
   DEFAULT_SERVICE: string;
+  /** Optional JSON { "<hostname>": probability }: workers' own requests to that host fail at random (soak tests). */
+  FAULTS?: string;
   [binding: string]: unknown;
 }
 
@@ -43,6 +45,19 @@ function toBrowser(env: Env, value: string, port: string): string {
   return out;
 }
 
+/**
+ * A flaky network for soak tests: a faulty answer instead of the real one, half a 503, half a 200
+ * whose body is cut off mid-document (what a dropped connection looks like to a list parser).
+ */
+async function injectedFault(env: Env, hostname: string, service: Fetcher, request: Request): Promise<Response | undefined> {
+  const p = env.FAULTS ? (JSON.parse(env.FAULTS) as Record<string, number>)[hostname] : undefined;
+  if (!p || Math.random() >= p) return undefined;
+  if (Math.random() < 0.5) return new Response("injected fault\n", { status: 503 });
+  const real = await service.fetch(new Request(request.url, { headers: request.headers }));
+  const text = await real.text();
+  return new Response(text.slice(0, Math.floor(text.length / 2)), { status: 200, headers: { "content-type": real.headers.get("content-type") ?? "text/plain" } });
+}
+
 async function forward(env: Env, request: Request, cf: Record<string, unknown> | undefined, external: boolean): Promise<Response> {
   const url = new URL(request.url);
   const service = serviceFor(env, url.hostname, external);
@@ -55,6 +70,10 @@ async function forward(env: Env, request: Request, cf: Record<string, unknown> |
   const init: RequestInit = { method: request.method, headers, redirect: "manual" };
   if (request.method !== "GET" && request.method !== "HEAD") init.body = await request.arrayBuffer();
   if (cf) (init as { cf?: unknown }).cf = cf;
+  if (!external) {
+    const fault = await injectedFault(env, url.hostname, service, new Request(target, init));
+    if (fault) return fault;
+  }
   const response = await service.fetch(new Request(target, init));
   if (!external) return response;
   const out = new Response(response.body, response);
