@@ -38,7 +38,8 @@ export interface TokenGrant extends Grant {
   readonly expiresAt: number;
 }
 
-interface CodeRow extends Record<string, SqlStorageValue> {
+/** The grant columns codes and tokens share. */
+interface GrantRow extends Record<string, SqlStorageValue> {
   client_id: string;
   redirect_uri: string;
   scope: string;
@@ -47,22 +48,17 @@ interface CodeRow extends Record<string, SqlStorageValue> {
   subject: string;
   token_endpoint: string;
   expires_at: number;
+}
+
+interface CodeRow extends GrantRow {
   redeemed_at: number | null;
 }
 
-interface TokenRow extends Record<string, SqlStorageValue> {
-  client_id: string;
-  redirect_uri: string;
-  scope: string;
-  zorgaanbieder: string;
-  gegevensdienst: string;
-  subject: string;
-  token_endpoint: string;
-  expires_at: number;
+interface TokenRow extends GrantRow {
   revoked_at: number | null;
 }
 
-function grantOf(row: CodeRow | TokenRow): Grant {
+function grantOf(row: GrantRow): Grant {
   return {
     clientId: row.client_id,
     redirectUri: row.redirect_uri,

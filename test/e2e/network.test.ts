@@ -202,4 +202,22 @@ describe("Verzamelen and Delen across the whole network", () => {
     // Nothing was sent: no MedMij-Request-ID was spent on the refused exchange.
     expect(last.requestIds).toEqual([]);
   });
+
+  it("P-2: ending the service offers the Portabiliteitsrapport first, then erases the data but keeps the log (LOG-2)", async () => {
+    const { b } = await loggedIn("bakker");
+    const offer = await b.get(`${pgo()}/account/end`);
+    const html = await offer.text();
+    expect(html).toContain("download uw portabiliteitsrapport");
+    expect(html).toContain('href="/api/portabiliteitsrapport?');
+    const report = await b.get(`${pgo()}/api/portabiliteitsrapport?van=2000-01-01&tot=2100-01-01`);
+    expect(validateXmlText(await report.text(), prSchema)).toMatchObject({ ok: true });
+    const ended = await b.post(`${pgo()}/account/end`, { csrf: field(html, "csrf") });
+    expect(ended.status).toBe(303);
+    // The session is gone with the account.
+    expect((await b.get(`${pgo()}/api/collections`)).status).toBe(401);
+    const again = await loggedIn("bakker");
+    expect(await (await again.b.get(`${pgo()}/api/collections`)).json()).toEqual([]);
+    const log = (await (await again.b.get(`${pgo()}/api/log`)).json()) as { entries: { action: string }[] };
+    expect(log.entries.map((e) => e.action)).toContain("beeindigen");
+  });
 });

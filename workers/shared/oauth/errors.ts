@@ -24,34 +24,27 @@ function safeDescription(s: string): string {
   return s.replace(/[^\x20\x21\x23-\x5b\x5d-\x7e]/g, "?");
 }
 
-export class AuthorizeError extends Error {
-  override readonly name = "AuthorizeError";
+/** An OAuth error: a registered code and a description safe to show the other party. */
+abstract class OAuthError<C extends string | null> extends Error {
   constructor(
-    readonly code: AuthorizeErrorCode,
-    readonly description: string,
-  ) {
-    super(`${code}: ${description}`);
-  }
-}
-
-export class TokenError extends Error {
-  override readonly name = "TokenError";
-  constructor(
-    readonly code: TokenErrorCode,
-    readonly description: string,
-  ) {
-    super(`${code}: ${description}`);
-  }
-}
-
-export class BearerError extends Error {
-  override readonly name = "BearerError";
-  constructor(
-    readonly code: BearerErrorCode | null,
+    readonly code: C,
     readonly description: string,
   ) {
     super(`${code ?? "no_token"}: ${description}`);
   }
+}
+
+export class AuthorizeError extends OAuthError<AuthorizeErrorCode> {
+  override readonly name = "AuthorizeError";
+}
+
+export class TokenError extends OAuthError<TokenErrorCode> {
+  override readonly name = "TokenError";
+}
+
+/** A null code: no token was presented, so the challenge carries no error (RFC 6750 §3.1). */
+export class BearerError extends OAuthError<BearerErrorCode | null> {
+  override readonly name = "BearerError";
 }
 
 /** Token responses and token errors are never cached (RFC 6749 §5.1, §5.2). */
