@@ -71,7 +71,32 @@ describe("authorize: any parameters", () => {
       ),
       { numRuns: RUNS, seed: 42 },
     );
-  });
+  }, 60_000);
+});
+
+describe("any method on any path, with or without a certificate", () => {
+  it("never 5xx", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"),
+        fc.oneof(
+          fc.constantFrom("/", "/oauth/authorize", "/oauth/authn/return", "/oauth/consent", "/oauth/token", "/48/fhir", "/48/fhir/Patient", "/5/fhir/Observation", "/51/fhir/Binary/x", "/oauth", "/.well-known/x"),
+          fc.webPath(),
+        ),
+        fc.constantFrom(DVP_KLUIS, "evil.localhost", null),
+        fc.constantFrom<string | null>(null, "application/json", "application/x-www-form-urlencoded", "application/fhir+json"),
+        async (method, path, cert, contentType) => {
+          const init: RequestInit & { cf?: unknown } = { method, redirect: "manual", headers: contentType ? { "content-type": contentType, "medmij-request-id": crypto.randomUUID() } : {} };
+          if (method !== "GET" && method !== "HEAD") init.body = "{}";
+          if (cert) init.cf = mtlsFrom(cert);
+          const res = await SELF.fetch(`https://${UMC_HOST}${path.startsWith("/") ? path : `/${path}`}`, init as RequestInit);
+          await res.body?.cancel();
+          expect(res.status, `${method} ${path}`).toBeLessThan(500);
+        },
+      ),
+      { numRuns: RUNS, seed: 3 },
+    );
+  }, 60_000);
 });
 
 describe("token: any request", () => {
@@ -113,7 +138,7 @@ describe("token: any request", () => {
       ),
       { numRuns: RUNS, seed: 7 },
     );
-  });
+  }, 60_000);
 });
 
 describe("list refresh: any mutation of the served XML", () => {

@@ -33,7 +33,12 @@ export const DVZA_LISTS: readonly RefreshTarget[] = [
   { kind: "Gegevensdienstnamenlijst", release: "1" },
 ];
 
-const FRONT_CHANNEL_PATHS: ReadonlySet<string> = new Set(["/oauth/authorize", "/oauth/authn/return", "/oauth/consent"]);
+/** Front-channel paths and their methods: these, and only these, skip the whitelist gate. */
+const FRONT_CHANNEL: ReadonlyMap<string, readonly string[]> = new Map([
+  ["/oauth/authorize", ["GET", "HEAD"]],
+  ["/oauth/authn/return", ["GET", "HEAD"]],
+  ["/oauth/consent", ["GET", "HEAD", "POST"]],
+]);
 
 const app = new Hono<{ Bindings: Env; Variables: BackchannelVariables }>();
 
@@ -44,7 +49,12 @@ app.use("*", async (c, next) => {
 });
 
 // W-1..W-3: every request that is not front channel passes the whitelist gate before anything else.
-app.use("*", async (c, next) => (FRONT_CHANNEL_PATHS.has(new URL(c.req.url).pathname) ? next() : whitelistGate(c, next)));
+app.use("*", async (c, next) => {
+  const methods = FRONT_CHANNEL.get(new URL(c.req.url).pathname);
+  if (!methods) return whitelistGate(c, next);
+  if (!methods.includes(c.req.method)) return new Response(null, { status: 405, headers: { allow: methods.join(", ") } });
+  await next();
+});
 
 app.get("/oauth/authorize", authorizeEndpoint);
 app.get("/oauth/authn/return", authnReturn);

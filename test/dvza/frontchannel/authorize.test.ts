@@ -270,6 +270,19 @@ describe("the full run: authorize, DigiD, consent, code, token", () => {
   });
 });
 
+it("front-channel paths answer other methods with 405, never reaching the back channel", async () => {
+  const { SELF } = await import("cloudflare:test");
+  for (const [path, method, allow] of [
+    ["/oauth/authorize", "POST", "GET, HEAD"],
+    ["/oauth/authn/return", "DELETE", "GET, HEAD"],
+    ["/oauth/consent", "PUT", "GET, HEAD, POST"],
+  ] as const) {
+    const res = await SELF.fetch(`https://${UMC_HOST}${path}`, { method, body: method === "DELETE" ? undefined : "x" });
+    expect(res.status, `${method} ${path}`).toBe(405);
+    expect(res.headers.get("allow")).toBe(allow);
+  }
+});
+
 describe("S-3: rate limiting", () => {
   it("a source beyond its authorize budget gets 429 with Retry-After", async () => {
     const tight = { ...dvzaEnv, RATE_LIMITS: JSON.stringify({ authorize: { ratePerSecond: 0.5, burst: 2 } }) };
