@@ -10,6 +10,7 @@ import type { Env } from "../../workers/dvp/env";
 import { observationOf, parseMeasurement } from "../../workers/dvp/measurement";
 import { peerAllowed, peerFetch, PeerRefused } from "../../workers/dvp/peer";
 import { reportXml, validateReport } from "../../workers/dvp/portabiliteitsrapport";
+import { run } from "../../workers/dvp/run";
 import { observationProblem } from "../../workers/dvza/fhir/validate";
 import { storeLists, UMC_HOST, WHITELIST } from "../helpers/network";
 
@@ -44,6 +45,29 @@ describe("W-1/W-2/L-8: the guard before any back-channel connection", () => {
     const mtls = { fetch: async () => ((called = true), new Response("")) } as unknown as Fetcher;
     await expect(peerFetch({ ...dvpEnv, MTLS: mtls }, `https://${UMC_HOST}/oauth/token`, {}, "token")).rejects.toThrow(/not on the Whitelist/);
     expect(called).toBe(false);
+  });
+});
+
+describe("AS-18: a failing resource request is repeated once", () => {
+  it("a 503 from the Resource Server is retried with a new MedMij-Request-ID, and the run completes", async () => {
+    await storeLists(dvpEnv.LISTS);
+    const seen: { path: string; requestId: string | null }[] = [];
+    let resourceCalls = 0;
+    const mtls = {
+      fetch: async (input: Request) => {
+        const url = new URL(input.url);
+        seen.push({ path: url.pathname, requestId: input.headers.get("medmij-request-id") });
+        if (url.pathname === "/oauth/token") return Response.json({ access_token: "t".repeat(43), token_type: "Bearer", expires_in: 900, scope: "umcharderwijk~24" });
+        if (resourceCalls++ === 0) return new Response("busy", { status: 503 });
+        return Response.json({ resourceType: "Bundle", type: "searchset", total: 0, entry: [] });
+      },
+    } as unknown as Fetcher;
+    const flow = { personId: "jansen", zorgaanbieder: "umcharderwijk@medmij", gegevensdienstId: "24", useCase: "verzamelen" as const, startedAt: Date.now() };
+    const result = await run({ ...dvpEnv, MTLS: mtls }, flow, "code");
+    expect(result.outcome).toBe("completed");
+    expect(result.requests.map((r) => r.status)).toEqual([503, 200]);
+    const ids = seen.map((s) => s.requestId);
+    expect(new Set(ids).size).toBe(ids.length);
   });
 });
 

@@ -44,9 +44,10 @@ beforeEach(async () => {
 afterEach(() => vi.restoreAllMocks());
 
 describe("L-3/L-4: fetching and using lists", () => {
-  it("asks Registratie for each list in the release this node reads, and records the outcome", async () => {
+  it("S-1/L-3: asks Registratie over https for each list in the release this node reads, and records the outcome", async () => {
     const deps = registratie();
     await refreshAll(DVZA_LISTS, deps);
+    expect(deps.calls.every((r) => r.url.startsWith("https://registratie.medmij.localhost/"))).toBe(true);
     expect(deps.calls.map((r) => new URL(r.url).pathname + new URL(r.url).search).sort()).toEqual([
       "/MedMij_Gegevensdienstnamenlijst.xml?release=1",
       "/MedMij_OAuthclientlist.xml?release=3",

@@ -139,14 +139,18 @@ describe("Verzamelen and Delen across the whole network", () => {
     expect(log.entries.every((e) => !Number.isNaN(Date.parse(e.at)))).toBe(true);
   });
 
-  it("P-1/P-4: the Portabiliteitsrapport lists the collection with its requests and validates; deleted data is left out", async () => {
+  it("P-1/P-3/P-4: the Portabiliteitsrapport is plain, valid XML listing the collection with its requests; deleted data is left out", async () => {
     const { b, csrf } = await loggedIn("jansen");
     const today = new Date().toISOString().slice(0, 10);
     const res = await b.get(`${pgo()}/api/portabiliteitsrapport?van=${today}&tot=${today}`);
     expect(res.status).toBe(200);
     expect(res.headers.get("content-disposition")).toContain("attachment");
+    expect(res.headers.get("content-type")).toBe("application/xml; charset=utf-8");
     const xml = await res.text();
     expect(validateXmlText(xml, prSchema)).toMatchObject({ ok: true });
+    // P-3: nothing restricts its use with another DVP: no signature, no encryption, no DVP-specific wrapper.
+    expect(xml).not.toMatch(/Signature|EncryptedData/);
+    expect(xml.startsWith('<?xml version="1.0" encoding="UTF-8"?>\n<PortabiliteitsRapport xmlns="xmlns://afsprakenstelsel.medmij.nl/portabiliteitsrapport/release1/">')).toBe(true);
     expect(xml).toContain("<Zorgaanbiedernaam>umcharderwijk@medmij</Zorgaanbiedernaam>");
     expect(xml.match(/<ResourceRequest>/g)).toHaveLength(6);
     expect(xml).not.toContain("<GegevensdienstId>5</GegevensdienstId>");

@@ -101,6 +101,8 @@ describe("other errors go back to the validated redirect_uri with error and stat
     ["unknown Gegevensdienst", { scope: "umcharderwijk~99" }, "invalid_scope"],
     ["a provider this deployment does not host", { scope: "ziekenhuisoost~48" }, "invalid_scope"],
     ["a provider whose authorization endpoint is another host", { scope: "huisartsenpraktijkdelinde~48" }, "invalid_scope"],
+    ["AS-19: an OpenID Connect request (scope openid)", { scope: "openid" }, "invalid_scope"],
+    ["AS-19: no id_token (response_type code id_token)", { response_type: "code id_token" }, "unsupported_response_type"],
     ["AS-13: client not recognised for the Gegevensdienst", { client_id: DVP_APP, redirect_uri: `https://${DVP_APP}/cb`, scope: "umcharderwijk~24" }, "unauthorized_client"],
   ])("%s -> %s", async (_name, params, error) => {
     const to = await errorOf(params);

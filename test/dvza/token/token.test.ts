@@ -180,7 +180,7 @@ describe("code binding (RFC 6749 §4.1.3, AS-17)", () => {
   });
 });
 
-describe("request syntax (AS-4, RFC 6749 §3.2, §5.2)", () => {
+describe("AS-3/AS-4: request syntax per RFC 6749 §3.2, §5.2", () => {
   it.each([
     [{ grant_type: "password", username: "x", password: "y" }, "unsupported_grant_type"],
     [{ grant_type: "client_credentials" }, "unsupported_grant_type"],
@@ -254,7 +254,7 @@ describe("W-1/W-2/W-3: the whitelist gate comes first and tells nothing", () => 
     ["CN with trailing dot", { tlsClientAuth: { certPresented: "1", certVerified: "SUCCESS", certSubjectDN: `CN=${DVP_KLUIS}.` } }],
     ["CN in upper case", { tlsClientAuth: { certPresented: "1", certVerified: "SUCCESS", certSubjectDN: `CN=${DVP_KLUIS.toUpperCase()}` } }],
     ["no TLS client auth data at all", {}],
-  ])("%s -> bare 403", async (_name, cf) => {
+  ])("S-2/W-1: %s -> bare 403", async (_name, cf) => {
     await expectBare403(await redeem(await newCode(), {}, { cf }));
   });
 

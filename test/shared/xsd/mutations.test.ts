@@ -58,12 +58,12 @@ describe("Whitelist mutations", () => {
 
 describe("Zorgaanbiederslijst and OAuthclientlist mutations", () => {
   it.each<[string, (s: string) => string, RegExp]>([
-    ["name without @medmij", (s) => s.replace("umcharderwijk@medmij", "umcharderwijk"), /Zorgaanbiedernaam.*facet 'minLength'|Zorgaanbiedernaam.*facet 'pattern'/],
-    ["duplicate provider", (s) => s.replace("radiologencentraalflevoland@medmij", "umcharderwijk@medmij"), /Duplicate key-sequence \['umcharderwijk@medmij'\] in unique identity-constraint 'Unieke_Zorgaanbieder'/],
+    ["L-6: name without @medmij", (s) => s.replace("umcharderwijk@medmij", "umcharderwijk"), /Zorgaanbiedernaam.*facet 'minLength'|Zorgaanbiedernaam.*facet 'pattern'/],
+    ["L-6: duplicate provider name", (s) => s.replace("radiologencentraalflevoland@medmij", "umcharderwijk@medmij"), /Duplicate key-sequence \['umcharderwijk@medmij'\] in unique identity-constraint 'Unieke_Zorgaanbieder'/],
     ["duplicate Gegevensdienst within a provider", (s) => s.replace("<GegevensdienstId>6</GegevensdienstId>", "<GegevensdienstId>4</GegevensdienstId>"), /Unieke_Gegevensdienst/],
     ["http endpoint", (s) => s.replace("https://medmij.za982.xisbridge.net/oauth/authorize", "http://medmij.za982.xisbridge.net/oauth/authorize"), /AuthorizationEndpointuri.*facet 'pattern'/],
     ["endpoint with a query", (s) => s.replace("https://medmij.xisbridge.net/oauth/token", "https://medmij.xisbridge.net/oauth/token?x=1"), /TokenEndpointuri.*facet 'pattern'/],
-    ["provider without Gegevensdiensten", (s) => s.replace(/<Gegevensdiensten>\s*<Gegevensdienst>\s*<GegevensdienstId>1<[\s\S]*?<\/Gegevensdiensten>/, "<Gegevensdiensten></Gegevensdiensten>"), /Element 'Gegevensdiensten': Missing child element\(s\)\. Expected is \( Gegevensdienst \)/],
+    ["G-2: provider without Gegevensdiensten", (s) => s.replace(/<Gegevensdiensten>\s*<Gegevensdienst>\s*<GegevensdienstId>1<[\s\S]*?<\/Gegevensdiensten>/, "<Gegevensdiensten></Gegevensdiensten>"), /Element 'Gegevensdiensten': Missing child element\(s\)\. Expected is \( Gegevensdienst \)/],
   ])("%s", (_name, mutate, reason) => {
     const xml = mutate(ZAL);
     expect(xml).not.toBe(ZAL);
