@@ -27,10 +27,15 @@ const nodes = net.layout.filter((w) => w.node).map((w) => w.name);
 let end = Date.now() + MINUTES * 60_000;
 const stats = { flows: 0, flowErrors: [], listReads: 0, listReadErrors: 0, refreshRounds: 0, refreshOutcomes: {}, listLost: [], volgnummerWentDown: [] };
 
+/** RSS of the workerd that this soak's Miniflare started (a child of this process), not any other on the machine. */
 function workerdRss() {
   try {
-    const out = execFileSync("ps", ["-eo", "rss,comm"], { encoding: "utf8" });
-    return out.split("\n").filter((l) => /workerd/.test(l)).reduce((sum, l) => sum + Number(l.trim().split(/\s+/)[0]) * 1024, 0);
+    const out = execFileSync("ps", ["-eo", "ppid=,rss=,comm="], { encoding: "utf8" });
+    return out
+      .split("\n")
+      .map((l) => l.trim().split(/\s+/))
+      .filter(([ppid, , comm]) => Number(ppid) === process.pid && /workerd/.test(comm ?? ""))
+      .reduce((sum, [, rss]) => sum + Number(rss) * 1024, 0);
   } catch {
     return 0;
   }
@@ -120,7 +125,7 @@ const checks = {
   listsNeverLost: stats.listLost.length === 0 && stats.volgnummerWentDown.length === 0,
   memoryFlat: growth.workerdRss < 0.25,
 };
-const result = { date: new Date().toISOString(), minutes: MINUTES, users: USERS, refreshSeconds: REFRESH_S, faultRate: FAULT_RATE, stats: { ...stats, flowErrors: stats.flowErrors.slice(0, 10), flowErrorCount: stats.flowErrors.length }, memory: { samples: memory.length, firstMinute: { workerdRssMiB: avg(first, "workerdRss") / 2 ** 20, nodeHeapMiB: avg(first, "nodeHeap") / 2 ** 20 }, lastMinute: { workerdRssMiB: avg(last, "workerdRss") / 2 ** 20, nodeHeapMiB: avg(last, "nodeHeap") / 2 ** 20 }, growth }, checks };
+const result = { date: new Date().toISOString(), minutes: MINUTES, users: USERS, refreshSeconds: REFRESH_S, faultRate: FAULT_RATE, stats: { ...stats, flowErrors: stats.flowErrors.slice(0, 10), flowErrorCount: stats.flowErrors.length }, memory: { samples: memory.map((m) => ({ t: new Date(m.t).toISOString(), workerdRssMiB: Math.round(m.workerdRss / 2 ** 20), nodeHeapMiB: Math.round(m.nodeHeap / 2 ** 20) })), firstMinute: { workerdRssMiB: avg(first, "workerdRss") / 2 ** 20, nodeHeapMiB: avg(first, "nodeHeap") / 2 ** 20 }, lastMinute: { workerdRssMiB: avg(last, "workerdRss") / 2 ** 20, nodeHeapMiB: avg(last, "nodeHeap") / 2 ** 20 }, growth }, checks };
 writeFileSync(new URL("./soak.json", import.meta.url), JSON.stringify(result, null, 2) + "\n");
 console.log(`\nflows ${stats.flows} (errors ${stats.flowErrors.length}), list reads ${stats.listReads} (errors ${stats.listReadErrors}), refresh rounds ${stats.refreshRounds}, outcomes ${JSON.stringify(stats.refreshOutcomes)}`);
 console.log(`memory: workerd RSS ${result.memory.firstMinute.workerdRssMiB.toFixed(0)} -> ${result.memory.lastMinute.workerdRssMiB.toFixed(0)} MiB (${(growth.workerdRss * 100).toFixed(1)} %), Node heap ${result.memory.firstMinute.nodeHeapMiB.toFixed(0)} -> ${result.memory.lastMinute.nodeHeapMiB.toFixed(0)} MiB`);
