@@ -10,6 +10,7 @@ import type { AuthorizationRequest } from "../../durable-objects/authorization-s
 import { gegevensdienstSpec } from "../shared/catalogue";
 import { errorPage } from "../shared/html/page";
 import { readParams, type Params } from "../shared/http/params";
+import type { OAuthclientIndex } from "../shared/lists/oauthclientlist";
 import { listIndex } from "../shared/lists/store";
 import { log } from "../shared/log";
 import { AuthorizeError, authorizeErrorRedirect } from "../shared/oauth/errors";
@@ -25,6 +26,8 @@ const NOT_VALID = "Deze aanvraag kan niet worden verwerkt";
 
 /** Validated client and redirect_uri: the point after which errors may be redirected (AS-16). */
 interface TrustedReturn {
+  /** The OAuthclientlist the client was found on, reused for the AS-13 check. */
+  readonly clients: OAuthclientIndex;
   readonly clientId: string;
   readonly organisatienaam: string;
   readonly redirectUri: string;
@@ -48,7 +51,7 @@ async function trustedReturn(env: Env, params: Params): Promise<Step<TrustedRetu
   if (redirectUri === undefined) return page("redirect_uri is missing");
   const problem = redirectUriProblem(redirectUri, clientId);
   if (problem) return page(problem);
-  return { ok: true, value: { clientId, organisatienaam: client.organisatienaam, redirectUri } };
+  return { ok: true, value: { clients, clientId, organisatienaam: client.organisatienaam, redirectUri } };
 }
 
 /** Everything after the redirect_uri is trusted; throws AuthorizeError for the client to receive. */
@@ -77,8 +80,7 @@ async function authorizationRequest(env: Env, url: URL, params: Params, ret: Tru
   const tokenEndpoint = endpointId(offering.gegevensdienst.tokenEndpoint);
   if (!spec || !naam || !tokenEndpoint) throw new AuthorizeError("invalid_scope", "the Gegevensdienst is not supported");
   // AS-13: the client must be recognised for this Gegevensdienst (OAuthclientlist release 3).
-  const clients = await listIndex(env.LISTS, "OAuthclientlist");
-  if (!clients?.isRecognisedFor(ret.clientId, scope.gegevensdienstId)) {
+  if (!ret.clients.isRecognisedFor(ret.clientId, scope.gegevensdienstId)) {
     throw new AuthorizeError("unauthorized_client", "the client is not recognised for this Gegevensdienst");
   }
   return {

@@ -6,8 +6,8 @@
  * record the cron refresh keeps in KV (`recordLapsed`).
  */
 import type { AangebodenGegevensdienst, Systeemrol, Zorgaanbiederslijst } from "../shared/lists/model";
-import { listIndex } from "../shared/lists/store";
-import type { Offering } from "../shared/lists/zorgaanbiederslijst";
+import { ISOLATE_TTL_MS, listIndex } from "../shared/lists/store";
+import type { Offering, ZorgaanbiedersIndex } from "../shared/lists/zorgaanbiederslijst";
 import type { Env } from "./env";
 
 export const GRACE_MS = 3_600_000;
@@ -104,16 +104,35 @@ export class Tenancy {
   }
 }
 
+/**
+ * Per isolate: this deployment's current offerings (derived from the ZAL index it was built from) and
+ * the grace record, re-read from KV at most every ISOLATE_TTL_MS like the lists themselves. The grace
+ * record only changes when the cron refresh runs, which writes through this cache (recordLapsed).
+ */
+interface CachedTenancy {
+  readonly zal: ZorgaanbiedersIndex;
+  readonly hostnames: string;
+  readonly current: readonly Offering[];
+  readonly lapsed: readonly Lapsed[];
+  readonly loadedAt: number;
+}
+
+const tenancyCache = new WeakMap<KVNamespace, CachedTenancy>();
+
 export async function loadTenancy(env: Pick<Env, "LISTS" | "DVZA_HOSTNAMES">, now = Date.now()): Promise<Tenancy | undefined> {
   const zal = await listIndex(env.LISTS, "Zorgaanbiederslijst");
   if (!zal) return undefined;
-  const hosts = ownHostnames(env);
-  const current = [...zal.offerings()].filter((o) => isOurs(o.gegevensdienst, hosts));
-  const lapsedRecords = (await env.LISTS.get<Lapsed[]>(LAPSED_KEY, "json")) ?? [];
-  const lapsed = lapsedRecords
+  let cached = tenancyCache.get(env.LISTS);
+  if (!cached || cached.zal !== zal || cached.hostnames !== env.DVZA_HOSTNAMES || Date.now() - cached.loadedAt >= ISOLATE_TTL_MS) {
+    const hosts = ownHostnames(env);
+    const lapsed = (await env.LISTS.get<Lapsed[]>(LAPSED_KEY, "json")) ?? [];
+    cached = { zal, hostnames: env.DVZA_HOSTNAMES, current: [...zal.offerings()].filter((o) => isOurs(o.gegevensdienst, hosts)), lapsed, loadedAt: Date.now() };
+    tenancyCache.set(env.LISTS, cached);
+  }
+  const inGrace = cached.lapsed
     .filter((l) => now - l.lapsedAt < GRACE_MS)
     .map((l): Offering => ({ zorgaanbieder: { naam: l.naam, gegevensdiensten: [l.gegevensdienst] }, gegevensdienst: l.gegevensdienst }));
-  return new Tenancy(current, lapsed);
+  return new Tenancy(cached.current, inGrace);
 }
 
 /**
@@ -139,4 +158,6 @@ export async function recordLapsed(
     }
   }
   await env.LISTS.put(LAPSED_KEY, JSON.stringify(kept));
+  // This isolate sees the new grace record at once; the cache rebuilds from KV on the next load.
+  tenancyCache.delete(env.LISTS);
 }
