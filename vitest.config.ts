@@ -13,7 +13,7 @@ const digidSim = {
   durableObjects: { ARTIFACTS: { className: "DigidArtifacts", useSQLite: true } },
 };
 
-// Mirrors wrangler's `Text` module rule for *.xsd so tests import the real schema files.
+// Test fixtures (test/fixtures/**/*.xsd) are imported as text; the product's XSDs are generated modules.
 const xsdAsText: Plugin = {
   name: "xsd-as-text",
   transform(code, id) {

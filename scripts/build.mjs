@@ -1,5 +1,5 @@
 // Bundles each worker for the local network (Miniflare) the way wrangler does for deployment:
-// ESM, workerd conditions, *.xsd as text (wrangler's Text rule). Output: dist/local/<name>.js
+// ESM, workerd conditions (XSDs are generated .xsd.ts modules). Output: dist/local/<name>.js
 import { build } from "esbuild";
 import { fileURLToPath } from "node:url";
 
@@ -24,7 +24,6 @@ export async function buildWorkers(names = Object.keys(ENTRIES)) {
     conditions: ["workerd", "worker", "browser", "import"],
     mainFields: ["module", "main"],
     external: ["cloudflare:*"],
-    loader: { ".xsd": "text" },
     sourcemap: "linked",
     logLevel: "warning",
   });

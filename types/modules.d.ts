@@ -1,5 +1,5 @@
-// XSD files are imported as text: wrangler's Text rule in production, a small Vite plugin in tests
-// (vitest.config.ts), esbuild's text loader in scripts/build.mjs. One import form everywhere.
+// Test fixture XSDs are imported as text by a small Vite plugin (vitest.config.ts). The product's XSDs
+// are generated modules (scripts/gen-xsd-modules.mjs), the same on workerd and Deno.
 declare module "*.xsd" {
   const text: string;
   export default text;

@@ -5,14 +5,14 @@
  */
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { RETENTION_MONTHS, retentionCutoff, type AuditLog } from "../../durable-objects/audit-log";
-import type { Env } from "../../workers/dvp/env";
-import { observationOf, parseMeasurement } from "../../workers/dvp/measurement";
-import { peerAllowed, peerFetch, PeerRefused } from "../../workers/dvp/peer";
-import { reportXml, validateReport } from "../../workers/dvp/portabiliteitsrapport";
-import { run } from "../../workers/dvp/run";
-import { observationProblem } from "../../workers/dvza/fhir/validate";
-import { storeLists, UMC_HOST, WHITELIST } from "../helpers/network";
+import { RETENTION_MONTHS, retentionCutoff, type AuditLog } from "../../durable-objects/audit-log.ts";
+import type { Env } from "../../workers/dvp/env.ts";
+import { observationOf, parseMeasurement } from "../../workers/dvp/measurement.ts";
+import { peerAllowed, peerFetch, PeerRefused } from "../../workers/dvp/peer.ts";
+import { reportXml, validateReport } from "../../workers/dvp/portabiliteitsrapport.ts";
+import { run } from "../../workers/dvp/run.ts";
+import { observationProblem } from "../../workers/dvza/fhir/validate.ts";
+import { storeLists, UMC_HOST, WHITELIST } from "../helpers/network.ts";
 
 const dvpEnv = env as unknown as Env;
 afterEach(() => {

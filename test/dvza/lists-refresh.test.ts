@@ -4,12 +4,12 @@
  */
 import { SELF, env, reset } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { Env } from "../../workers/dvza/env";
-import { DVZA_LISTS } from "../../workers/dvza/index";
-import type { ListKind } from "../../workers/shared/lists/catalogue";
-import { readStatus, refreshAll, refreshList, type RefreshDeps } from "../../workers/shared/lists/refresh";
-import { listIndex, readStored } from "../../workers/shared/lists/store";
-import { SEED_XML, withVersion } from "../helpers/seed-xml";
+import type { Env } from "../../workers/dvza/env.ts";
+import { DVZA_LISTS } from "../../workers/dvza/index.ts";
+import type { ListKind } from "../../workers/shared/lists/catalogue.ts";
+import { readStatus, refreshAll, refreshList, type RefreshDeps } from "../../workers/shared/lists/refresh.ts";
+import { listIndex, readStored } from "../../workers/shared/lists/store.ts";
+import { SEED_XML, withVersion } from "../helpers/seed-xml.ts";
 
 const dvzaEnv = env as unknown as Env;
 const WL = { kind: "Whitelist", release: "2" } as const;

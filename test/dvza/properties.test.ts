@@ -6,15 +6,15 @@
 import { SELF, abortAllDurableObjects, env, reset } from "cloudflare:test";
 import fc from "fast-check";
 import { beforeEach, describe, expect, it } from "vitest";
-import type { Env } from "../../workers/dvza/env";
-import { DVZA_LISTS } from "../../workers/dvza/index";
-import { redirectUriProblem } from "../../workers/dvza/redirect-uri";
-import { refreshAll, refreshList } from "../../workers/shared/lists/refresh";
-import { readStored } from "../../workers/shared/lists/store";
-import type { ListKind } from "../../workers/shared/lists/catalogue";
-import { DVP_APP, DVP_KLUIS, UMC_HOST, mtlsFrom, storeLists } from "../helpers/network";
-import { SEED_XML } from "../helpers/seed-xml";
-import { newCode, REDIRECT } from "./token/helpers";
+import type { Env } from "../../workers/dvza/env.ts";
+import { DVZA_LISTS } from "../../workers/dvza/index.ts";
+import { redirectUriProblem } from "../../workers/dvza/redirect-uri.ts";
+import { refreshAll, refreshList } from "../../workers/shared/lists/refresh.ts";
+import { readStored } from "../../workers/shared/lists/store.ts";
+import type { ListKind } from "../../workers/shared/lists/catalogue.ts";
+import { DVP_APP, DVP_KLUIS, UMC_HOST, mtlsFrom, storeLists } from "../helpers/network.ts";
+import { SEED_XML } from "../helpers/seed-xml.ts";
+import { newCode, REDIRECT } from "./token/helpers.ts";
 
 const dvzaEnv = env as unknown as Env;
 const RUNS = 150;

@@ -4,9 +4,9 @@
  */
 import { env, reset } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
-import type { Env } from "../../workers/dvza/env";
-import { GRACE_MS, loadTenancy, recordLapsed } from "../../workers/dvza/tenants";
-import { OOST_HOST, UMC_HOST, ZAL, storeLists } from "../helpers/network";
+import type { Env } from "../../workers/dvza/env.ts";
+import { GRACE_MS, loadTenancy, recordLapsed } from "../../workers/dvza/tenants.ts";
+import { OOST_HOST, UMC_HOST, ZAL, storeLists } from "../helpers/network.ts";
 
 const dvzaEnv = env as unknown as Env;
 

@@ -5,8 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HOSTS, startNetwork } from "../../scripts/local-network.mjs";
-import { RELEASES, schemaOf } from "../../workers/shared/lists/catalogue";
-import { validateXmlText } from "../../workers/shared/xsd/index";
+import { RELEASES, schemaOf } from "../../workers/shared/lists/catalogue.ts";
+import { validateXmlText } from "../../workers/shared/xsd/index.ts";
 
 let net: Awaited<ReturnType<typeof startNetwork>>;
 

@@ -6,9 +6,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HOSTS, startNetwork, type LocalNetwork } from "../../scripts/local-network.mjs";
-import { compileSchema, validateXmlText } from "../../workers/shared/xsd/index";
+import { compileSchema, validateXmlText } from "../../workers/shared/xsd/index.ts";
 import { readFileSync } from "node:fs";
-import { NetBrowser, field } from "./browser";
+import { NetBrowser, field } from "./browser.ts";
 
 let net: LocalNetwork;
 const prSchema = compileSchema(readFileSync(new URL("../../xsd/medmij-edge/MedMij_Portabiliteitsrapport.xsd", import.meta.url), "utf8"));

@@ -5,12 +5,12 @@
 import wl10Xsd from "../fixtures/medmij/release-1.0/xsd/MedMij_Whitelist.xsd";
 import ocl10Xsd from "../fixtures/medmij/release-1.0/xsd/MedMij_OAuthclientlist-3.xsd";
 import zal10Xsd from "../fixtures/medmij/release-1.0/xsd/MedMij_Zorgaanbiederslijst-3.xsd";
-import gnl11Xsd from "../../xsd/afsprakenstelsel-1.1/MedMij_Gegevensdienstnamenlijst.xsd";
-import ocl11Xsd from "../../xsd/afsprakenstelsel-1.1/MedMij_OAuthclientlist.xsd";
-import wl11Xsd from "../../xsd/afsprakenstelsel-1.1/MedMij_Whitelist.xsd";
-import zal11Xsd from "../../xsd/afsprakenstelsel-1.1/MedMij_Zorgaanbiederslijst.xsd";
-import ocl3Xsd from "../../xsd/medmij-edge/MedMij_OAuthclientlist-release3.xsd";
-import prXsd from "../../xsd/medmij-edge/MedMij_Portabiliteitsrapport.xsd";
+import gnl11Xsd from "../../xsd/afsprakenstelsel-1.1/MedMij_Gegevensdienstnamenlijst.xsd.ts";
+import ocl11Xsd from "../../xsd/afsprakenstelsel-1.1/MedMij_OAuthclientlist.xsd.ts";
+import wl11Xsd from "../../xsd/afsprakenstelsel-1.1/MedMij_Whitelist.xsd.ts";
+import zal11Xsd from "../../xsd/afsprakenstelsel-1.1/MedMij_Zorgaanbiederslijst.xsd.ts";
+import ocl3Xsd from "../../xsd/medmij-edge/MedMij_OAuthclientlist-release3.xsd.ts";
+import prXsd from "../../xsd/medmij-edge/MedMij_Portabiliteitsrapport.xsd.ts";
 
 export const SCHEMAS = {
   "whitelist-1.0": wl10Xsd,

@@ -2,8 +2,8 @@
  * The local MedMij network of kv-seed/lists as typed list objects, for tests that need lists in a
  * node's KV without going through Registratie (the refresh path has its own tests).
  */
-import { writeStored } from "../../workers/shared/lists/store";
-import type { Gegevensdienstnamenlijst, OAuthclientlist, Whitelist, Zorgaanbieder, Zorgaanbiederslijst } from "../../workers/shared/lists/model";
+import { writeStored } from "../../workers/shared/lists/store.ts";
+import type { Gegevensdienstnamenlijst, OAuthclientlist, Whitelist, Zorgaanbieder, Zorgaanbiederslijst } from "../../workers/shared/lists/model.ts";
 
 export const DVP_KLUIS = "dvp.gezondheidskluis.localhost";
 export const DVP_APP = "dvp.mijnzorgapp.localhost";

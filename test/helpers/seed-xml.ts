@@ -3,7 +3,7 @@ import gnl from "../../kv-seed/lists/MedMij_Gegevensdienstnamenlijst.xml?raw";
 import ocl from "../../kv-seed/lists/MedMij_OAuthclientlist.xml?raw";
 import whitelist from "../../kv-seed/lists/MedMij_Whitelist.xml?raw";
 import zal from "../../kv-seed/lists/MedMij_Zorgaanbiederslijst.xml?raw";
-import type { ListKind } from "../../workers/shared/lists/catalogue";
+import type { ListKind } from "../../workers/shared/lists/catalogue.ts";
 
 export const SEED_XML: Readonly<Record<ListKind, string>> = {
   Zorgaanbiederslijst: zal,

@@ -8,7 +8,7 @@ import fc from "fast-check";
 import { XmlDocument, XsdValidator } from "libxml2-wasm";
 import { readFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
-import { compileSchema, validateXmlText, type CompiledSchema } from "../../workers/shared/xsd/index";
+import { compileSchema, validateXmlText, type CompiledSchema } from "../../workers/shared/xsd/index.ts";
 
 const root = new URL("../../", import.meta.url);
 const read = (p: string) => readFileSync(new URL(p, root), "utf8");

@@ -3,9 +3,9 @@
  */
 import { SELF } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
-import { RELEASES, findRelease, schemaOf, type ListKind } from "../../workers/shared/lists/catalogue";
-import { validateXmlText } from "../../workers/shared/xsd/index";
-import { SEED_XML, withVersion } from "../helpers/seed-xml";
+import { RELEASES, findRelease, schemaOf, type ListKind } from "../../workers/shared/lists/catalogue.ts";
+import { validateXmlText } from "../../workers/shared/xsd/index.ts";
+import { SEED_XML, withVersion } from "../helpers/seed-xml.ts";
 
 const BASE = "https://registratie.medmij.localhost";
 const ADMIN = "test-admin-token-0123456789";

@@ -4,15 +4,15 @@
  * artifact back to the AS, and the AS resolves it on the back channel (POST /resolve).
  */
 import { Hono } from "hono";
-import type { DigidArtifacts } from "../../durable-objects/digid-artifacts";
-import { randomHandle, sha256Hex } from "../shared/crypto";
-import { errorPage, h, page } from "../shared/html/page";
-import { BodyTooLargeError, readTextCapped } from "../shared/http/body";
-import { isFormEncoded } from "../shared/http/params";
-import { redirectTo, withQuery } from "../shared/oauth/errors";
-import { TEST_PERSONS, elfproef } from "./persons";
+import type { DigidArtifacts } from "../../durable-objects/digid-artifacts.ts";
+import { randomHandle, sha256Hex } from "../shared/crypto.ts";
+import { errorPage, h, page } from "../shared/html/page.ts";
+import { BodyTooLargeError, readTextCapped } from "../shared/http/body.ts";
+import { isFormEncoded } from "../shared/http/params.ts";
+import { redirectTo, withQuery } from "../shared/oauth/errors.ts";
+import { TEST_PERSONS, elfproef } from "./persons.ts";
 
-export { DigidArtifacts } from "../../durable-objects/digid-artifacts";
+export { DigidArtifacts } from "../../durable-objects/digid-artifacts.ts";
 
 export interface Env {
   ARTIFACTS: DurableObjectNamespace<DigidArtifacts>;

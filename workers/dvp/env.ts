@@ -1,6 +1,6 @@
-import type { AuditLog } from "../../durable-objects/audit-log";
-import type { DvpSessions } from "../../durable-objects/dvp-sessions";
-import type { PersonStore } from "../../durable-objects/person-store";
+import type { AuditLog } from "../../durable-objects/audit-log.ts";
+import type { DvpSessions } from "../../durable-objects/dvp-sessions.ts";
+import type { PersonStore } from "../../durable-objects/person-store.ts";
 
 /** Bindings and settings of a DVP Server deployment (workers/dvp/wrangler.toml). */
 export interface Env {

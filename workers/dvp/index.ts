@@ -13,31 +13,31 @@
  *   GET|POST /account/end        ending the service, with the report offered first (P-2)
  */
 import { Hono, type Context } from "hono";
-import type { AuditInput, AuditLog } from "../../durable-objects/audit-log";
-import type { PersonStore } from "../../durable-objects/person-store";
-import { gegevensdienstSpec } from "../shared/catalogue";
-import { timingSafeEqualString } from "../shared/crypto";
-import { errorPage } from "../shared/html/page";
-import { BodyTooLargeError, readTextCapped } from "../shared/http/body";
-import { isFormEncoded } from "../shared/http/params";
-import { refreshAll, type RefreshTarget } from "../shared/lists/refresh";
-import { listIndex } from "../shared/lists/store";
-import { isPort443Https } from "../shared/lists/zorgaanbiederslijst";
-import { log } from "../shared/log";
-import { redirectTo, withQuery } from "../shared/oauth/errors";
-import { formatScope } from "../shared/scope";
-import type { Env } from "./env";
-import { observationOf, parseMeasurement } from "./measurement";
-import { collectionPage, dashboard, endPage, handoffPage, loginPage, type OfferingView } from "./pages";
-import { personById } from "./persons";
-import { reportXml, validateReport } from "./portabiliteitsrapport";
-import { redirectUriOf, run } from "./run";
-import { csrfFor, currentSession, login, logout, startFlow, takeFlow, type PersonSession } from "./session";
+import type { AuditInput, AuditLog } from "../../durable-objects/audit-log.ts";
+import type { PersonStore } from "../../durable-objects/person-store.ts";
+import { gegevensdienstSpec } from "../shared/catalogue.ts";
+import { timingSafeEqualString } from "../shared/crypto.ts";
+import { errorPage } from "../shared/html/page.ts";
+import { BodyTooLargeError, readTextCapped } from "../shared/http/body.ts";
+import { isFormEncoded } from "../shared/http/params.ts";
+import { refreshAll, type RefreshTarget } from "../shared/lists/refresh.ts";
+import { listIndex } from "../shared/lists/store.ts";
+import { isPort443Https } from "../shared/lists/zorgaanbiederslijst.ts";
+import { log } from "../shared/log.ts";
+import { redirectTo, withQuery } from "../shared/oauth/errors.ts";
+import { formatScope } from "../shared/scope.ts";
+import type { Env } from "./env.ts";
+import { observationOf, parseMeasurement } from "./measurement.ts";
+import { collectionPage, dashboard, endPage, handoffPage, loginPage, type OfferingView } from "./pages.ts";
+import { personById } from "./persons.ts";
+import { reportXml, validateReport } from "./portabiliteitsrapport.ts";
+import { redirectUriOf, run } from "./run.ts";
+import { csrfFor, currentSession, login, logout, startFlow, takeFlow, type PersonSession } from "./session.ts";
 
-export { AuditLog } from "../../durable-objects/audit-log";
-export { DvpSessions } from "../../durable-objects/dvp-sessions";
-export { PersonStore } from "../../durable-objects/person-store";
-export type { Env } from "./env";
+export { AuditLog } from "../../durable-objects/audit-log.ts";
+export { DvpSessions } from "../../durable-objects/dvp-sessions.ts";
+export { PersonStore } from "../../durable-objects/person-store.ts";
+export type { Env } from "./env.ts";
 
 /** L-3/L-4: the lists a DVP needs, refreshed by the cron trigger. */
 export const DVP_LISTS: readonly RefreshTarget[] = [

@@ -1,8 +1,8 @@
 /** The PGO's server-rendered pages (Dutch, no scripts, strict headers via shared/html/page.ts). */
-import type { CollectionDetail, CollectionSummary } from "../../durable-objects/person-store";
-import { type Html, h, page } from "../shared/html/page";
-import type { PgoPerson } from "./persons";
-import { TEST_PERSONS } from "./persons";
+import type { CollectionDetail, CollectionSummary } from "../../durable-objects/person-store.ts";
+import { type Html, h, page } from "../shared/html/page.ts";
+import type { PgoPerson } from "./persons.ts";
+import { TEST_PERSONS } from "./persons.ts";
 
 export interface OfferingView {
   readonly zorgaanbieder: string;

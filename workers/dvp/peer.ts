@@ -5,11 +5,11 @@
  *   - the request leaves through the mutual-TLS fetcher, with the DVP's certificate (S-2);
  *   - it carries a fresh MedMij-Request-ID, which is logged (LOG-3) and returned for the audit log.
  */
-import { uuidV4 } from "../shared/crypto";
-import { listIndex } from "../shared/lists/store";
-import { isPort443Https } from "../shared/lists/zorgaanbiederslijst";
-import { log } from "../shared/log";
-import type { Env } from "./env";
+import { uuidV4 } from "../shared/crypto.ts";
+import { listIndex } from "../shared/lists/store.ts";
+import { isPort443Https } from "../shared/lists/zorgaanbiederslijst.ts";
+import { log } from "../shared/log.ts";
+import type { Env } from "./env.ts";
 
 const TIMEOUT_MS = 15_000;
 

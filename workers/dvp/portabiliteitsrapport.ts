@@ -3,10 +3,10 @@
  * Zorgaanbieder and Gegevensdienst, with the resource requests it made; deleted data left out.
  * Plain XML in the project's release-1 namespace, validated against its XSD before it is served.
  */
-import prXsd from "../../xsd/medmij-edge/MedMij_Portabiliteitsrapport.xsd";
-import type { CollectionDetail } from "../../durable-objects/person-store";
-import { compileSchema, validateXmlText, type CompiledSchema } from "../shared/xsd/index";
-import { writeXml, x, type XmlOut } from "../shared/xml/write";
+import prXsd from "../../xsd/medmij-edge/MedMij_Portabiliteitsrapport.xsd.ts";
+import type { CollectionDetail } from "../../durable-objects/person-store.ts";
+import { compileSchema, validateXmlText, type CompiledSchema } from "../shared/xsd/index.ts";
+import { writeXml, x, type XmlOut } from "../shared/xml/write.ts";
 
 export const NAMESPACE = "xmlns://afsprakenstelsel.medmij.nl/portabiliteitsrapport/release1/";
 

@@ -3,14 +3,14 @@
  * exchange the code, then fetch (Verzamelen) or send (Delen) the FHIR resources, and keep what
  * happened: the collection in PersonStore, the function in the AuditLog (LOG-1, LOG-3).
  */
-import type { Flow } from "../../durable-objects/dvp-sessions";
-import type { ResourceRequestRecord } from "../../durable-objects/person-store";
-import { listIndex } from "../shared/lists/store";
-import { formatScope } from "../shared/scope";
-import { binaryReferences, COLLECT_PLAN } from "./collect-plan";
-import type { Env } from "./env";
-import { peerFetch } from "./peer";
-import { exchangeCode } from "./token-client";
+import type { Flow } from "../../durable-objects/dvp-sessions.ts";
+import type { ResourceRequestRecord } from "../../durable-objects/person-store.ts";
+import { listIndex } from "../shared/lists/store.ts";
+import { formatScope } from "../shared/scope.ts";
+import { binaryReferences, COLLECT_PLAN } from "./collect-plan.ts";
+import type { Env } from "./env.ts";
+import { peerFetch } from "./peer.ts";
+import { exchangeCode } from "./token-client.ts";
 
 export interface RunResult {
   readonly outcome: "completed" | "failed";

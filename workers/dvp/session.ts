@@ -2,12 +2,12 @@
  * The Person's session at the PGO: a random id in a `__Host-` cookie, its hash in DvpSessions.
  * Sharded by the id's hash; a flow (OAuth state) lives in its session's shard.
  */
-import type { DvpSessions, Flow, FlowRefusal } from "../../durable-objects/dvp-sessions";
-import { PERSON_SESSION_TTL_MS } from "../../durable-objects/dvp-sessions";
-import { base64url, randomHandle, sha256, sha256Hex } from "../shared/crypto";
-import { clearHostCookie, hostCookie, readCookie } from "../shared/http/cookies";
-import { hashHandle, shardCountOf } from "../shared/shard";
-import type { Env } from "./env";
+import type { DvpSessions, Flow, FlowRefusal } from "../../durable-objects/dvp-sessions.ts";
+import { PERSON_SESSION_TTL_MS } from "../../durable-objects/dvp-sessions.ts";
+import { base64url, randomHandle, sha256, sha256Hex } from "../shared/crypto.ts";
+import { clearHostCookie, hostCookie, readCookie } from "../shared/http/cookies.ts";
+import { hashHandle, shardCountOf } from "../shared/shard.ts";
+import type { Env } from "./env.ts";
 
 export const COOKIE = "__Host-pgo-session";
 

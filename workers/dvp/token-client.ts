@@ -3,8 +3,8 @@
  * provider's token endpoint in the body, over mutual TLS, with client_id. The response is checked
  * before the token is used; the token lives only in memory for this one run and is never logged.
  */
-import { peerFetch, type PeerResponse } from "./peer";
-import type { Env } from "./env";
+import { peerFetch, type PeerResponse } from "./peer.ts";
+import type { Env } from "./env.ts";
 
 export interface TokenResult {
   readonly accessToken: string;

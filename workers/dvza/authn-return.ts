@@ -4,12 +4,12 @@
  * Then the browser is sent on to GET /oauth/consent, so a reload never replays the authentication.
  */
 import type { Context } from "hono";
-import { errorPage } from "../shared/html/page";
-import { log } from "../shared/log";
-import { redirectTo } from "../shared/oauth/errors";
-import { authenticatorFor } from "./authn/index";
-import type { Env } from "./env";
-import { markAuthenticated, sessionIdFrom } from "./front-session";
+import { errorPage } from "../shared/html/page.ts";
+import { log } from "../shared/log.ts";
+import { redirectTo } from "../shared/oauth/errors.ts";
+import { authenticatorFor } from "./authn/index.ts";
+import type { Env } from "./env.ts";
+import { markAuthenticated, sessionIdFrom } from "./front-session.ts";
 
 const FAILED = "Inloggen is niet gelukt";
 

@@ -6,21 +6,21 @@
  * redirect_uri with `error` and `state`. Then the Person is sent to authenticate.
  */
 import type { Context } from "hono";
-import type { AuthorizationRequest } from "../../durable-objects/authorization-sessions";
-import { gegevensdienstSpec } from "../shared/catalogue";
-import { errorPage } from "../shared/html/page";
-import { readParams, type Params } from "../shared/http/params";
-import type { OAuthclientIndex } from "../shared/lists/oauthclientlist";
-import { listIndex } from "../shared/lists/store";
-import { log } from "../shared/log";
-import { AuthorizeError, authorizeErrorRedirect } from "../shared/oauth/errors";
-import { parseScope } from "../shared/scope";
-import { authenticatorFor } from "./authn/index";
-import type { Env } from "./env";
-import { startSession } from "./front-session";
-import { rateLimit, sourceAddress } from "./rate-limit";
-import { redirectUriProblem } from "./redirect-uri";
-import { endpointId, loadTenancy, sameEndpoint } from "./tenants";
+import type { AuthorizationRequest } from "../../durable-objects/authorization-sessions.ts";
+import { gegevensdienstSpec } from "../shared/catalogue.ts";
+import { errorPage } from "../shared/html/page.ts";
+import { readParams, type Params } from "../shared/http/params.ts";
+import type { OAuthclientIndex } from "../shared/lists/oauthclientlist.ts";
+import { listIndex } from "../shared/lists/store.ts";
+import { log } from "../shared/log.ts";
+import { AuthorizeError, authorizeErrorRedirect } from "../shared/oauth/errors.ts";
+import { parseScope } from "../shared/scope.ts";
+import { authenticatorFor } from "./authn/index.ts";
+import type { Env } from "./env.ts";
+import { startSession } from "./front-session.ts";
+import { rateLimit, sourceAddress } from "./rate-limit.ts";
+import { redirectUriProblem } from "./redirect-uri.ts";
+import { endpointId, loadTenancy, sameEndpoint } from "./tenants.ts";
 
 const NOT_VALID = "Deze aanvraag kan niet worden verwerkt";
 

@@ -10,10 +10,10 @@
  * this middleware is mounted ahead of every back-channel handler (W-3).
  */
 import type { MiddlewareHandler } from "hono";
-import { listIndex } from "../shared/lists/store";
-import { log } from "../shared/log";
-import { verifiedPeerCertificate, type PeerCertificate } from "../shared/mtls";
-import type { Env } from "./env";
+import { listIndex } from "../shared/lists/store.ts";
+import { log } from "../shared/log.ts";
+import { verifiedPeerCertificate, type PeerCertificate } from "../shared/mtls.ts";
+import type { Env } from "./env.ts";
 
 export interface BackchannelVariables {
   /** Set only after the gate passed. */

@@ -4,17 +4,17 @@
  * client; "Nee" returns access_denied. Either way the session ends: consent counts for one run only.
  */
 import type { Context } from "hono";
-import type { AuthorizationSession } from "../../durable-objects/authorization-sessions";
-import { timingSafeEqualString } from "../shared/crypto";
-import { errorPage, h, page } from "../shared/html/page";
-import { BodyTooLargeError, readTextCapped } from "../shared/http/body";
-import { isFormEncoded } from "../shared/http/params";
-import { log } from "../shared/log";
-import { AuthorizeError, authorizeErrorRedirect, redirectTo, withQuery } from "../shared/oauth/errors";
-import { bevestigingsvraag, toestemmingsvraag } from "./consent-text";
-import type { Env } from "./env";
-import { CLEAR_SESSION_COOKIE, csrfTokenFor, finishSession, readSession, sessionIdFrom } from "./front-session";
-import { issueCode } from "./grants";
+import type { AuthorizationSession } from "../../durable-objects/authorization-sessions.ts";
+import { timingSafeEqualString } from "../shared/crypto.ts";
+import { errorPage, h, page } from "../shared/html/page.ts";
+import { BodyTooLargeError, readTextCapped } from "../shared/http/body.ts";
+import { isFormEncoded } from "../shared/http/params.ts";
+import { log } from "../shared/log.ts";
+import { AuthorizeError, authorizeErrorRedirect, redirectTo, withQuery } from "../shared/oauth/errors.ts";
+import { bevestigingsvraag, toestemmingsvraag } from "./consent-text.ts";
+import type { Env } from "./env.ts";
+import { CLEAR_SESSION_COOKIE, csrfTokenFor, finishSession, readSession, sessionIdFrom } from "./front-session.ts";
+import { issueCode } from "./grants.ts";
 
 const GONE = "Deze sessie is niet meer geldig";
 const MAX_FORM_BYTES = 4096;

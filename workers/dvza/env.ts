@@ -1,7 +1,7 @@
-import type { AuthorizationSessions } from "../../durable-objects/authorization-sessions";
-import type { FhirStore } from "../../durable-objects/fhir-store";
-import type { GrantStore } from "../../durable-objects/grant-store";
-import type { RateLimiter } from "../../durable-objects/rate-limiter";
+import type { AuthorizationSessions } from "../../durable-objects/authorization-sessions.ts";
+import type { FhirStore } from "../../durable-objects/fhir-store.ts";
+import type { GrantStore } from "../../durable-objects/grant-store.ts";
+import type { RateLimiter } from "../../durable-objects/rate-limiter.ts";
 
 /** Bindings and settings of a DVZA deployment (wrangler.toml). */
 export interface Env {

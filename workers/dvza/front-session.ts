@@ -3,12 +3,12 @@
  * session itself in the AuthorizationSessions Durable Object under the id's hash (S-3: no session
  * state in URLs; AS-1/AS-2: one consent decision per session).
  */
-import type { AuthorizationRequest, AuthorizationSession, AuthorizationSessions } from "../../durable-objects/authorization-sessions";
-import { SESSION_TTL_MS } from "../../durable-objects/authorization-sessions";
-import { base64url, randomHandle, sha256, sha256Hex } from "../shared/crypto";
-import { clearHostCookie, hostCookie, readCookie } from "../shared/http/cookies";
-import type { Env } from "./env";
-import { hashHandle, shardCount } from "./grants";
+import type { AuthorizationRequest, AuthorizationSession, AuthorizationSessions } from "../../durable-objects/authorization-sessions.ts";
+import { SESSION_TTL_MS } from "../../durable-objects/authorization-sessions.ts";
+import { base64url, randomHandle, sha256, sha256Hex } from "../shared/crypto.ts";
+import { clearHostCookie, hostCookie, readCookie } from "../shared/http/cookies.ts";
+import type { Env } from "./env.ts";
+import { hashHandle, shardCount } from "./grants.ts";
 
 export const SESSION_COOKIE = "__Host-medmij-as";
 

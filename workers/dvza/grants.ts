@@ -3,12 +3,12 @@
  * (durable-objects/grant-store.ts explains the layout). Handles never leave this module in plain
  * form except towards the client that receives them.
  */
-import type { Grant, GrantStore, RedeemResult, TokenGrant } from "../../durable-objects/grant-store";
-import { randomHandle } from "../shared/crypto";
-import { hashHandle, hashHandleSync, shardCountOf } from "../shared/shard";
-import type { Env } from "./env";
+import type { Grant, GrantStore, RedeemResult, TokenGrant } from "../../durable-objects/grant-store.ts";
+import { randomHandle } from "../shared/crypto.ts";
+import { hashHandle, hashHandleSync, shardCountOf } from "../shared/shard.ts";
+import type { Env } from "./env.ts";
 
-export { hashHandle } from "../shared/shard";
+export { hashHandle } from "../shared/shard.ts";
 
 export function shardCount(env: Pick<Env, "GRANT_SHARDS">): number {
   return shardCountOf(env.GRANT_SHARDS);

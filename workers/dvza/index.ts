@@ -7,23 +7,23 @@
  *   back channel (DVP Server): whitelist gate -> /oauth/token | resource endpoints
  */
 import { Hono } from "hono";
-import { refreshAll, type RefreshTarget } from "../shared/lists/refresh";
-import { readStored } from "../shared/lists/store";
-import { log } from "../shared/log";
-import { authnReturn } from "./authn-return";
-import { authorizeEndpoint } from "./authorize";
-import { whitelistGate, type BackchannelVariables } from "./backchannel";
-import { consentDecision, consentForm } from "./consent";
-import type { Env } from "./env";
-import { resourceEndpoint } from "./resource";
-import { ownHostnames, recordLapsed } from "./tenants";
-import { tokenEndpoint } from "./token";
+import { refreshAll, type RefreshTarget } from "../shared/lists/refresh.ts";
+import { readStored } from "../shared/lists/store.ts";
+import { log } from "../shared/log.ts";
+import { authnReturn } from "./authn-return.ts";
+import { authorizeEndpoint } from "./authorize.ts";
+import { whitelistGate, type BackchannelVariables } from "./backchannel.ts";
+import { consentDecision, consentForm } from "./consent.ts";
+import type { Env } from "./env.ts";
+import { resourceEndpoint } from "./resource.ts";
+import { ownHostnames, recordLapsed } from "./tenants.ts";
+import { tokenEndpoint } from "./token.ts";
 
-export { AuthorizationSessions } from "../../durable-objects/authorization-sessions";
-export { FhirStore } from "../../durable-objects/fhir-store";
-export { GrantStore } from "../../durable-objects/grant-store";
-export { RateLimiter } from "../../durable-objects/rate-limiter";
-export type { Env } from "./env";
+export { AuthorizationSessions } from "../../durable-objects/authorization-sessions.ts";
+export { FhirStore } from "../../durable-objects/fhir-store.ts";
+export { GrantStore } from "../../durable-objects/grant-store.ts";
+export { RateLimiter } from "../../durable-objects/rate-limiter.ts";
+export type { Env } from "./env.ts";
 
 /** The lists a DVZA needs: its own tenancy, the Whitelist (W-1), clients with recognitions (AS-13), names (AS-1). */
 export const DVZA_LISTS: readonly RefreshTarget[] = [

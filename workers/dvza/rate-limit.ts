@@ -3,8 +3,8 @@
  * Keys are a client hostname (back channel, after the certificate check) or the source address
  * (front channel). The numbers are per key and generous for honest use.
  */
-import type { RateLimitRule } from "../../durable-objects/rate-limiter";
-import type { Env } from "./env";
+import type { RateLimitRule } from "../../durable-objects/rate-limiter.ts";
+import type { Env } from "./env.ts";
 
 export const RULES = {
   /** Front channel, per source address: a Person clicks, a script hammers. */

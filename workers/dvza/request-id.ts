@@ -1,4 +1,4 @@
-import { isUuid } from "../shared/crypto";
+import { isUuid } from "../shared/crypto.ts";
 
 /** The caller's MedMij-Request-ID if it is a UUID (FACTS.md, LOG-3/LOG-4); anything else is not logged. */
 export function medmijRequestId(request: Request): string | undefined {

@@ -10,22 +10,22 @@
  * One log line per request with the MedMij-Request-ID and the outcome, never the token (LOG-4).
  */
 import type { Context } from "hono";
-import type { StoredResource } from "../../durable-objects/fhir-store";
-import type { TokenGrant } from "../../durable-objects/grant-store";
-import { gegevensdienstSpec, type SysteemrolSpec } from "../shared/catalogue";
-import { BodyTooLargeError, readTextCapped } from "../shared/http/body";
-import { log } from "../shared/log";
-import { BearerError, bearerErrorResponse } from "../shared/oauth/errors";
-import type { BackchannelVariables } from "./backchannel";
-import type { Env } from "./env";
-import { searchset, transactionResponse } from "./fhir/bundle";
-import { fhirResponse, outcome } from "./fhir/outcome";
-import { applyFilters, includedReferences, parseSearch } from "./fhir/search";
-import { checkCreate, type Json } from "./fhir/validate";
-import { introspectToken } from "./grants";
-import { rateLimit } from "./rate-limit";
-import { medmijRequestId } from "./request-id";
-import { endpointId, loadTenancy, type ResourceMatch } from "./tenants";
+import type { StoredResource } from "../../durable-objects/fhir-store.ts";
+import type { TokenGrant } from "../../durable-objects/grant-store.ts";
+import { gegevensdienstSpec, type SysteemrolSpec } from "../shared/catalogue.ts";
+import { BodyTooLargeError, readTextCapped } from "../shared/http/body.ts";
+import { log } from "../shared/log.ts";
+import { BearerError, bearerErrorResponse } from "../shared/oauth/errors.ts";
+import type { BackchannelVariables } from "./backchannel.ts";
+import type { Env } from "./env.ts";
+import { searchset, transactionResponse } from "./fhir/bundle.ts";
+import { fhirResponse, outcome } from "./fhir/outcome.ts";
+import { applyFilters, includedReferences, parseSearch } from "./fhir/search.ts";
+import { checkCreate, type Json } from "./fhir/validate.ts";
+import { introspectToken } from "./grants.ts";
+import { rateLimit } from "./rate-limit.ts";
+import { medmijRequestId } from "./request-id.ts";
+import { endpointId, loadTenancy, type ResourceMatch } from "./tenants.ts";
 
 const MAX_BODY_BYTES = 1024 * 1024;
 const B64TOKEN = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;

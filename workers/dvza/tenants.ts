@@ -5,10 +5,10 @@
  * G-4: an entry that disappears from the list is still served for 3600 s (the grace period), from a
  * record the cron refresh keeps in KV (`recordLapsed`).
  */
-import type { AangebodenGegevensdienst, Systeemrol, Zorgaanbiederslijst } from "../shared/lists/model";
-import { ISOLATE_TTL_MS, listIndex } from "../shared/lists/store";
-import type { Offering, ZorgaanbiedersIndex } from "../shared/lists/zorgaanbiederslijst";
-import type { Env } from "./env";
+import type { AangebodenGegevensdienst, Systeemrol, Zorgaanbiederslijst } from "../shared/lists/model.ts";
+import { ISOLATE_TTL_MS, listIndex } from "../shared/lists/store.ts";
+import type { Offering, ZorgaanbiedersIndex } from "../shared/lists/zorgaanbiederslijst.ts";
+import type { Env } from "./env.ts";
 
 export const GRACE_MS = 3_600_000;
 const LAPSED_KEY = "tenants/lapsed";

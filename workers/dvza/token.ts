@@ -7,18 +7,18 @@
  * may be sent and is then checked; AS-7/AS-10 single use, 900 s; S-3 parameters in the body only.
  */
 import type { Context } from "hono";
-import { LIFETIME_MS } from "../../durable-objects/grant-store";
-import { BodyTooLargeError, readTextCapped } from "../shared/http/body";
-import { isFormEncoded, readParams } from "../shared/http/params";
-import { listIndex } from "../shared/lists/store";
-import { log } from "../shared/log";
-import { NO_STORE, TokenError, tokenErrorResponse } from "../shared/oauth/errors";
-import type { BackchannelVariables } from "./backchannel";
-import type { Env } from "./env";
-import { redeemCode } from "./grants";
-import { medmijRequestId } from "./request-id";
-import { endpointId } from "./tenants";
-import { rateLimit } from "./rate-limit";
+import { LIFETIME_MS } from "../../durable-objects/grant-store.ts";
+import { BodyTooLargeError, readTextCapped } from "../shared/http/body.ts";
+import { isFormEncoded, readParams } from "../shared/http/params.ts";
+import { listIndex } from "../shared/lists/store.ts";
+import { log } from "../shared/log.ts";
+import { NO_STORE, TokenError, tokenErrorResponse } from "../shared/oauth/errors.ts";
+import type { BackchannelVariables } from "./backchannel.ts";
+import type { Env } from "./env.ts";
+import { redeemCode } from "./grants.ts";
+import { medmijRequestId } from "./request-id.ts";
+import { endpointId } from "./tenants.ts";
+import { rateLimit } from "./rate-limit.ts";
 
 const MAX_TOKEN_REQUEST_BYTES = 8 * 1024;
 

@@ -16,7 +16,7 @@
  *     only in this simulator; in production the certificate comes from the TLS handshake.
  */
 import { WorkerEntrypoint } from "cloudflare:workers";
-import { sha256Hex } from "../shared/crypto";
+import { sha256Hex } from "../shared/crypto.ts";
 
 export interface Env {
   /** JSON: { "<hostname>": "<service binding name>" }. */

@@ -5,11 +5,11 @@
  *   PUT /admin/lists/MedMij_<List>.xml               publish a new version (newest release; Bearer ADMIN_TOKEN)
  */
 import { Hono } from "hono";
-import { timingSafeEqualString } from "../shared/crypto";
-import { BodyTooLargeError, readTextCapped } from "../shared/http/body";
-import { RELEASES, findRelease, kindOfFileName } from "../shared/lists/catalogue";
-import { log } from "../shared/log";
-import { publish, readPublished } from "./publication";
+import { timingSafeEqualString } from "../shared/crypto.ts";
+import { BodyTooLargeError, readTextCapped } from "../shared/http/body.ts";
+import { RELEASES, findRelease, kindOfFileName } from "../shared/lists/catalogue.ts";
+import { log } from "../shared/log.ts";
+import { publish, readPublished } from "./publication.ts";
 
 export interface Env {
   LISTS: KVNamespace;

@@ -3,13 +3,13 @@
  * (SPEC L-1, L-2). A list is published once, in its newest release; older releases of the same list
  * are derived from it so all releases always carry the same Volgnummer and content.
  */
-import { sha256Hex } from "../shared/crypto";
-import { type ListKind, type ListRelease, RELEASES, newestRelease } from "../shared/lists/catalogue";
-import { judgeFreshness } from "../shared/lists/freshness";
-import { loadList } from "../shared/lists/load";
-import type { MedMijList } from "../shared/lists/model";
-import { writeOAuthclientlist } from "../shared/lists/oauthclientlist";
-import { writeXml } from "../shared/xml/write";
+import { sha256Hex } from "../shared/crypto.ts";
+import { type ListKind, type ListRelease, RELEASES, newestRelease } from "../shared/lists/catalogue.ts";
+import { judgeFreshness } from "../shared/lists/freshness.ts";
+import { loadList } from "../shared/lists/load.ts";
+import type { MedMijList } from "../shared/lists/model.ts";
+import { writeOAuthclientlist } from "../shared/lists/oauthclientlist.ts";
+import { writeXml } from "../shared/xml/write.ts";
 
 export interface PublishedMeta {
   readonly etag: string;

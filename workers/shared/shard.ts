@@ -7,7 +7,7 @@
  * through Web Crypto each digest costs a native round trip that measured ~30 µs here (bench/).
  */
 import { sha256 } from "@noble/hashes/sha2";
-import { hex } from "./crypto";
+import { hex } from "./crypto.ts";
 
 export interface HashedHandle {
   readonly hash: string;

@@ -5,11 +5,11 @@
  */
 import { abortAllDurableObjects, env } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { Env } from "../../../workers/dvza/env";
-import worker from "../../../workers/dvza/index";
-import { DELINDE_HOST, DVP_APP, DVP_KLUIS, OCL, UMC_HOST, storeLists } from "../../helpers/network";
-import { Browser, formField, location } from "../../helpers/browser";
-import { redeem } from "../token/helpers";
+import type { Env } from "../../../workers/dvza/env.ts";
+import worker from "../../../workers/dvza/index.ts";
+import { DELINDE_HOST, DVP_APP, DVP_KLUIS, OCL, UMC_HOST, storeLists } from "../../helpers/network.ts";
+import { Browser, formField, location } from "../../helpers/browser.ts";
+import { redeem } from "../token/helpers.ts";
 
 const dvzaEnv = env as unknown as Env & { DIGID_SIM: Fetcher };
 const DIGID = "digid.medmij.localhost";

@@ -3,10 +3,10 @@
  */
 import { SELF, abortAllDurableObjects, env } from "cloudflare:test";
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import type { Env } from "../../../workers/dvza/env";
+import type { Env } from "../../../workers/dvza/env.ts";
 import { fhirSeed } from "../../../kv-seed/fhir/data.mjs";
-import { DELINDE_HOST, DVP_APP, DVP_KLUIS, UMC_HOST, WHITELIST, mtlsFrom, storeLists } from "../../helpers/network";
-import { newCode, redeem } from "../token/helpers";
+import { DELINDE_HOST, DVP_APP, DVP_KLUIS, UMC_HOST, WHITELIST, mtlsFrom, storeLists } from "../../helpers/network.ts";
+import { newCode, redeem } from "../token/helpers.ts";
 
 const dvzaEnv = env as unknown as Env;
 const BASE48 = `https://${UMC_HOST}/48/fhir`;

@@ -1,8 +1,8 @@
 import { SELF, env } from "cloudflare:test";
-import type { Grant } from "../../../durable-objects/grant-store";
-import type { Env } from "../../../workers/dvza/env";
-import { issueCode } from "../../../workers/dvza/grants";
-import { DVP_KLUIS, UMC_HOST, mtlsFrom } from "../../helpers/network";
+import type { Grant } from "../../../durable-objects/grant-store.ts";
+import type { Env } from "../../../workers/dvza/env.ts";
+import { issueCode } from "../../../workers/dvza/grants.ts";
+import { DVP_KLUIS, UMC_HOST, mtlsFrom } from "../../helpers/network.ts";
 
 export const dvzaEnv = env as unknown as Env;
 export const TOKEN_URL = `https://${UMC_HOST}/oauth/token`;

@@ -3,11 +3,11 @@
  */
 import { SELF, abortAllDurableObjects, env, runInDurableObject } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { GrantStore } from "../../../durable-objects/grant-store";
-import { grantStub, hashHandle, introspectToken, shardCount } from "../../../workers/dvza/grants";
-import worker from "../../../workers/dvza/index";
-import { DELINDE_HOST, DVP_APP, DVP_KLUIS, storeLists, WHITELIST } from "../../helpers/network";
-import { REDIRECT, TOKEN_URL, dvzaEnv, newCode, redeem, tokenRequest } from "./helpers";
+import type { GrantStore } from "../../../durable-objects/grant-store.ts";
+import { grantStub, hashHandle, introspectToken, shardCount } from "../../../workers/dvza/grants.ts";
+import worker from "../../../workers/dvza/index.ts";
+import { DELINDE_HOST, DVP_APP, DVP_KLUIS, storeLists, WHITELIST } from "../../helpers/network.ts";
+import { REDIRECT, TOKEN_URL, dvzaEnv, newCode, redeem, tokenRequest } from "./helpers.ts";
 
 beforeEach(async () => {
   // Rate-limit buckets live in Durable Object memory; start each test with fresh objects.

@@ -3,8 +3,8 @@
  * well-formed is rejected before any schema is consulted (SPEC L-9).
  */
 import { describe, expect, it } from "vitest";
-import { parseXml } from "../../../workers/shared/xml/parse";
-import { XmlSyntaxError, type XmlElement } from "../../../workers/shared/xml/types";
+import { parseXml } from "../../../workers/shared/xml/parse.ts";
+import { XmlSyntaxError, type XmlElement } from "../../../workers/shared/xml/types.ts";
 
 function reject(xml: string): XmlSyntaxError {
   try {

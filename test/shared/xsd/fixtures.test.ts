@@ -10,8 +10,8 @@ import zalVariantXsd from "../../fixtures/medmij/release-1.1/variants/PHP__MedMi
 import zalJavaXsd from "../../fixtures/medmij/release-1.1/variants/Zorgdoc-java__ZAL.xsd";
 import gnlJavaXsd from "../../fixtures/medmij/release-1.1/variants/Zorgdoc-java__Gegevensdienstnamenlijst.xsd";
 import dotnetWlXsd from "../../fixtures/medmij/release-1.0/variants/Dotnet__Whitelist.xsd";
-import { compileSchema, validateXmlText } from "../../../workers/shared/xsd/index";
-import { CASES, FIXTURE_PATHS, SCHEMAS, fixture, portabilityExample } from "../../helpers/fixtures";
+import { compileSchema, validateXmlText } from "../../../workers/shared/xsd/index.ts";
+import { CASES, FIXTURE_PATHS, SCHEMAS, fixture, portabilityExample } from "../../helpers/fixtures.ts";
 
 const compiled = Object.fromEntries(Object.entries(SCHEMAS).map(([k, v]) => [k, compileSchema(v)]));
 

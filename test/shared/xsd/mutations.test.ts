@@ -3,9 +3,9 @@
  * be rejected for that reason. And the compiler refuses schema constructs it does not implement.
  */
 import { describe, expect, it } from "vitest";
-import { XsdUnsupportedError, compileSchema, validateXmlText } from "../../../workers/shared/xsd/index";
-import { SCHEMAS, fixture } from "../../helpers/fixtures";
-import { SEED_XML } from "../../helpers/seed-xml";
+import { XsdUnsupportedError, compileSchema, validateXmlText } from "../../../workers/shared/xsd/index.ts";
+import { SCHEMAS, fixture } from "../../helpers/fixtures.ts";
+import { SEED_XML } from "../../helpers/seed-xml.ts";
 
 const whitelist = compileSchema(SCHEMAS["whitelist-1.1"]);
 const zal = compileSchema(SCHEMAS["zal-1.1"]);

@@ -2,7 +2,7 @@
  * Development authenticator: the local DigiD simulator (workers/digid-sim), used like DigiD's SAML
  * artifact binding. Never selected in production (authn/index.ts).
  */
-import type { Authenticator, AuthnResult } from "./authenticator";
+import type { Authenticator, AuthnResult } from "./authenticator.ts";
 
 const ARTIFACT = /^[A-Za-z0-9_-]{43}$/;
 const RELAY = /^[A-Za-z0-9_-]{43}$/;

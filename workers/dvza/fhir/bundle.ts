@@ -1,5 +1,5 @@
 /** FHIR STU3 Bundles the Resource Server returns. */
-import type { StoredResource } from "../../../durable-objects/fhir-store";
+import type { StoredResource } from "../../../durable-objects/fhir-store.ts";
 
 export function searchset(base: string, selfUrl: string, matches: readonly StoredResource[], included: readonly StoredResource[]): unknown {
   const entry = (r: StoredResource, mode: "match" | "include") => ({ fullUrl: `${base}/${r.resourceType}/${r.id}`, resource: r, search: { mode } });

@@ -4,7 +4,7 @@
  * and _include of the references the data carries. Unknown parameters are ignored, as FHIR search
  * allows; _format other than JSON is refused by the caller.
  */
-import type { StoredResource } from "../../../durable-objects/fhir-store";
+import type { StoredResource } from "../../../durable-objects/fhir-store.ts";
 
 export interface SearchRequest {
   readonly filters: ReadonlyMap<string, readonly string[]>;

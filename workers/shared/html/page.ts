@@ -3,7 +3,7 @@
  * headers on HTML). Every value goes through `h` (escaping) or `raw` (trusted markup built here).
  * No scripts at all; the only inline style carries a per-response nonce.
  */
-import { base64url } from "../crypto";
+import { base64url } from "../crypto.ts";
 
 export class Html {
   constructor(readonly markup: string) {}

@@ -5,12 +5,12 @@
  * (`xmlns://afsprakenstelsel.medmij.nl/<list>/release<N>/`): unambiguous, and the same number the
  * versioned list interface takes in `?release=N` (or `?api=N`, the name later MedMij releases use).
  */
-import gnlRelease1Xsd from "../../../xsd/afsprakenstelsel-1.1/MedMij_Gegevensdienstnamenlijst.xsd";
-import oclRelease2Xsd from "../../../xsd/afsprakenstelsel-1.1/MedMij_OAuthclientlist.xsd";
-import whitelistRelease2Xsd from "../../../xsd/afsprakenstelsel-1.1/MedMij_Whitelist.xsd";
-import zalRelease2Xsd from "../../../xsd/afsprakenstelsel-1.1/MedMij_Zorgaanbiederslijst.xsd";
-import oclRelease3Xsd from "../../../xsd/medmij-edge/MedMij_OAuthclientlist-release3.xsd";
-import { compileSchema, type CompiledSchema } from "../xsd/index";
+import gnlRelease1Xsd from "../../../xsd/afsprakenstelsel-1.1/MedMij_Gegevensdienstnamenlijst.xsd.ts";
+import oclRelease2Xsd from "../../../xsd/afsprakenstelsel-1.1/MedMij_OAuthclientlist.xsd.ts";
+import whitelistRelease2Xsd from "../../../xsd/afsprakenstelsel-1.1/MedMij_Whitelist.xsd.ts";
+import zalRelease2Xsd from "../../../xsd/afsprakenstelsel-1.1/MedMij_Zorgaanbiederslijst.xsd.ts";
+import oclRelease3Xsd from "../../../xsd/medmij-edge/MedMij_OAuthclientlist-release3.xsd.ts";
+import { compileSchema, type CompiledSchema } from "../xsd/index.ts";
 
 export type ListKind = "Zorgaanbiederslijst" | "Whitelist" | "OAuthclientlist" | "Gegevensdienstnamenlijst";
 

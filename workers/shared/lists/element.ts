@@ -2,7 +2,7 @@
  * Reading helpers for list documents that already passed their XSD: the schema guarantees the
  * shape, so these only pick children by local name and read text.
  */
-import type { XmlElement } from "../xml/types";
+import type { XmlElement } from "../xml/types.ts";
 
 export function childElements(parent: XmlElement, name: string): XmlElement[] {
   const out: XmlElement[] = [];

@@ -3,7 +3,7 @@
  * Tijdstempel before the current one. The same Volgnummer with other content is a conflicting
  * publication and is rejected too; the same Volgnummer with the same content is simply unchanged.
  */
-import type { ListHeader } from "./model";
+import type { ListHeader } from "./model.ts";
 
 export type Freshness = { verdict: "newer" } | { verdict: "unchanged" } | { verdict: "rejected"; reason: string };
 

@@ -2,10 +2,10 @@
  * The Gegevensdienstnamenlijst: the display name of every Gegevensdienst (G-1), used in the consent
  * text (AS-1) and by the DVP to let a Person pick a Gegevensdienst.
  */
-import type { XmlElement } from "../xml/types";
-import { childText, nested } from "./element";
-import { readHeader } from "./header";
-import type { GegevensdienstNaam, Gegevensdienstnamenlijst } from "./model";
+import type { XmlElement } from "../xml/types.ts";
+import { childText, nested } from "./element.ts";
+import { readHeader } from "./header.ts";
+import type { GegevensdienstNaam, Gegevensdienstnamenlijst } from "./model.ts";
 
 export function readGegevensdienstnamenlijst(root: XmlElement, release: string): Gegevensdienstnamenlijst {
   const gegevensdiensten = nested(root, "Gegevensdiensten", "Gegevensdienst").map((el) => ({

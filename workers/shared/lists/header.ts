@@ -1,5 +1,5 @@
-import type { XmlElement } from "../xml/types";
-import { childText } from "./element";
+import type { XmlElement } from "../xml/types.ts";
+import { childText } from "./element.ts";
 
 /** Every list starts with Tijdstempel and Volgnummer (FACTS.md). */
 export function readHeader(root: XmlElement): { tijdstempel: string; volgnummer: string } {

@@ -3,14 +3,14 @@
  * against the release's XSD, rooted in the release's namespace, and semantically sound.
  * Pure: used by Registratie before it publishes and by every node before it uses a list.
  */
-import { validateXmlText } from "../xsd/index";
-import { type ListKind, type ListRelease, schemaOf } from "./catalogue";
-import { readGegevensdienstnamenlijst } from "./gegevensdienstnamenlijst";
-import type { ListOfKind, MedMijList } from "./model";
-import { readOAuthclientlist } from "./oauthclientlist";
-import { checkWhitelist, readWhitelist } from "./whitelist";
-import { readZorgaanbiederslijst } from "./zorgaanbiederslijst";
-import type { XmlElement } from "../xml/types";
+import { validateXmlText } from "../xsd/index.ts";
+import { type ListKind, type ListRelease, schemaOf } from "./catalogue.ts";
+import { readGegevensdienstnamenlijst } from "./gegevensdienstnamenlijst.ts";
+import type { ListOfKind, MedMijList } from "./model.ts";
+import { readOAuthclientlist } from "./oauthclientlist.ts";
+import { checkWhitelist, readWhitelist } from "./whitelist.ts";
+import { readZorgaanbiederslijst } from "./zorgaanbiederslijst.ts";
+import type { XmlElement } from "../xml/types.ts";
 
 export type LoadResult<K extends ListKind> = { ok: true; list: ListOfKind<K> } | { ok: false; reason: string };
 

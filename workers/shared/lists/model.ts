@@ -3,7 +3,7 @@
  * through the indexes in the per-list modules. Every list starts with Tijdstempel and Volgnummer
  * (FACTS.md); Volgnummer is an xs:positiveInteger, kept as a decimal string because it may exceed 2^53.
  */
-import type { ListKind } from "./catalogue";
+import type { ListKind } from "./catalogue.ts";
 
 export interface ListHeader {
   readonly kind: ListKind;

@@ -2,12 +2,12 @@
  * The OAuthclientlist: which DVP Servers are OAuth clients, their organisation name (shown in the
  * consent text, AS-1) and, from release 3 on, the Gegevensdiensten each is recognised for (AS-13, L-2).
  */
-import { x, type XmlOut } from "../xml/write";
-import type { XmlElement } from "../xml/types";
-import { childText, nested, textOf, child } from "./element";
-import { readHeader } from "./header";
-import { findRelease } from "./catalogue";
-import type { OAuthclient, OAuthclientlist } from "./model";
+import { x, type XmlOut } from "../xml/write.ts";
+import type { XmlElement } from "../xml/types.ts";
+import { childText, nested, textOf, child } from "./element.ts";
+import { readHeader } from "./header.ts";
+import { findRelease } from "./catalogue.ts";
+import type { OAuthclient, OAuthclientlist } from "./model.ts";
 
 export function readOAuthclientlist(root: XmlElement, release: string): OAuthclientlist {
   const clients = nested(root, "OAuthclients", "OAuthclient").map((el): OAuthclient => {

@@ -3,13 +3,13 @@
  * fetch each list it needs from Registratie, validate it against its XSD, reject it when invalid,
  * not newer or unreachable, keep the last valid one in KV, and record the outcome.
  */
-import { sha256Hex } from "../crypto";
-import { BodyTooLargeError, readTextCapped } from "../http/body";
-import { log } from "../log";
-import { type ListKind, fileNameOf, findRelease } from "./catalogue";
-import { judgeFreshness } from "./freshness";
-import { loadList } from "./load";
-import { readStored, writeStored } from "./store";
+import { sha256Hex } from "../crypto.ts";
+import { BodyTooLargeError, readTextCapped } from "../http/body.ts";
+import { log } from "../log.ts";
+import { type ListKind, fileNameOf, findRelease } from "./catalogue.ts";
+import { judgeFreshness } from "./freshness.ts";
+import { loadList } from "./load.ts";
+import { readStored, writeStored } from "./store.ts";
 
 export interface RefreshTarget {
   readonly kind: ListKind;

@@ -3,12 +3,12 @@
  * (refresh.ts), read on every request. KV holds the last valid list, so a node keeps working while
  * Registratie is away (L-5).
  */
-import type { ListKind } from "./catalogue";
-import { GegevensdienstIndex } from "./gegevensdienstnamenlijst";
-import type { ListOfKind } from "./model";
-import { OAuthclientIndex } from "./oauthclientlist";
-import { WhitelistIndex } from "./whitelist";
-import { ZorgaanbiedersIndex } from "./zorgaanbiederslijst";
+import type { ListKind } from "./catalogue.ts";
+import { GegevensdienstIndex } from "./gegevensdienstnamenlijst.ts";
+import type { ListOfKind } from "./model.ts";
+import { OAuthclientIndex } from "./oauthclientlist.ts";
+import { WhitelistIndex } from "./whitelist.ts";
+import { ZorgaanbiedersIndex } from "./zorgaanbiederslijst.ts";
 
 export interface StoredList<K extends ListKind = ListKind> {
   readonly list: ListOfKind<K>;

@@ -1,11 +1,11 @@
 /**
  * The Whitelist (SPEC W-1..W-3, L-4): which hostnames may take part in back-channel traffic.
  */
-import { isFqdn } from "../hostname";
-import type { XmlElement } from "../xml/types";
-import { nested, textOf, child } from "./element";
-import { readHeader } from "./header";
-import type { Whitelist } from "./model";
+import { isFqdn } from "../hostname.ts";
+import type { XmlElement } from "../xml/types.ts";
+import { nested, textOf, child } from "./element.ts";
+import { readHeader } from "./header.ts";
+import type { Whitelist } from "./model.ts";
 
 export function readWhitelist(root: XmlElement, release: string): Whitelist {
   const hostnames = nested(root, "MedMijNodes", "MedMijNode").map((node) => textOf(child(node, "Hostname")));

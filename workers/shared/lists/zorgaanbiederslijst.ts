@@ -2,10 +2,10 @@
  * The Zorgaanbiederslijst (provider list): per Zorgaanbieder the Gegevensdiensten it offers with
  * their authorization, token and resource endpoints (L-1, L-6, L-7, G-3).
  */
-import type { XmlElement } from "../xml/types";
-import { child, childElements, childText, nested, textOf } from "./element";
-import { readHeader } from "./header";
-import type { AangebodenGegevensdienst, Zorgaanbieder, Zorgaanbiederslijst } from "./model";
+import type { XmlElement } from "../xml/types.ts";
+import { child, childElements, childText, nested, textOf } from "./element.ts";
+import { readHeader } from "./header.ts";
+import type { AangebodenGegevensdienst, Zorgaanbieder, Zorgaanbiederslijst } from "./model.ts";
 
 export function readZorgaanbiederslijst(root: XmlElement, release: string): Zorgaanbiederslijst {
   const zorgaanbieders = nested(root, "Zorgaanbieders", "Zorgaanbieder").map(

@@ -10,7 +10,7 @@
  * Security: any `<!DOCTYPE` is refused (no DTD processing: no external entities, no entity
  * expansion); depth and node count are bounded.
  */
-import { XmlSyntaxError, type XmlAttribute, type XmlDocument, type XmlElement, type XmlNode } from "./types";
+import { XmlSyntaxError, type XmlAttribute, type XmlDocument, type XmlElement, type XmlNode } from "./types.ts";
 
 export interface ParseLimits {
   readonly maxDepth?: number;

@@ -3,9 +3,9 @@
  * attribute of the schema language that is not implemented is refused with XsdUnsupportedError,
  * so a schema can never be half-understood and silently validate less than it says.
  */
-import { parseXml } from "../xml/parse";
-import type { XmlElement } from "../xml/types";
-import { BUILTIN_WHITESPACE, NUMERIC, STRINGLIKE } from "./datatypes";
+import { parseXml } from "../xml/parse.ts";
+import type { XmlElement } from "../xml/types.ts";
+import { BUILTIN_WHITESPACE, NUMERIC, STRINGLIKE } from "./datatypes.ts";
 import {
   type AttributeDecl,
   type BuiltinName,
@@ -20,8 +20,8 @@ import {
   UNBOUNDED,
   type WhiteSpace,
   XsdUnsupportedError,
-} from "./model";
-import { translatePattern } from "./regex";
+} from "./model.ts";
+import { translatePattern } from "./regex.ts";
 
 export const XS = "http://www.w3.org/2001/XMLSchema";
 

@@ -2,7 +2,7 @@
  * Built-in XSD 1.0 datatypes the project's schemas use (XSD Part 2 §3.2-§3.3): white-space
  * processing, lexical and value checks, canonical comparison keys, and facet checks.
  */
-import type { BuiltinName, SimpleType, WhiteSpace } from "./model";
+import type { BuiltinName, SimpleType, WhiteSpace } from "./model.ts";
 
 export const BUILTIN_WHITESPACE: Readonly<Record<BuiltinName, WhiteSpace>> = {
   string: "preserve",

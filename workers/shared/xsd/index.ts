@@ -8,13 +8,13 @@
  * implements exactly that part, refuses every construct it does not implement (fail closed), and
  * test/oracle/ proves its verdicts equal libxml2's on every fixture and thousands of mutations.
  */
-import { parseXml } from "../xml/parse";
-import { XmlSyntaxError, type XmlDocument } from "../xml/types";
-import { compileGrammar } from "./compile";
-import { validateDocument, type XsdIssue } from "./validate";
+import { parseXml } from "../xml/parse.ts";
+import { XmlSyntaxError, type XmlDocument } from "../xml/types.ts";
+import { compileGrammar } from "./compile.ts";
+import { validateDocument, type XsdIssue } from "./validate.ts";
 
-export { XsdUnsupportedError } from "./model";
-export type { XsdIssue } from "./validate";
+export { XsdUnsupportedError } from "./model.ts";
+export type { XsdIssue } from "./validate.ts";
 
 export type XsdResult = { ok: true } | { ok: false; errors: readonly XsdIssue[] };
 

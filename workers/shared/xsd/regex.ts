@@ -5,7 +5,7 @@
  * project does not need (`\i`, `\c`, `\p{Is...}` block escapes, character-class subtraction) are
  * refused rather than approximated.
  */
-import { XsdUnsupportedError } from "./model";
+import { XsdUnsupportedError } from "./model.ts";
 
 const SINGLE_ESCAPES: Readonly<Record<string, string>> = {
   n: "\\n",

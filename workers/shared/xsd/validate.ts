@@ -2,10 +2,10 @@
  * Validates a parsed document against a compiled grammar: content models, simple content,
  * attributes and identity constraints. Messages follow libxml2's wording so operators recognise them.
  */
-import type { XmlElement } from "../xml/types";
-import type { CompiledGrammar } from "./compile";
-import { canonicalKey, checkSimple } from "./datatypes";
-import type { ComplexType, ElementDecl, IdentityConstraint, ModelGroup, Particle, PathStep, SimpleType } from "./model";
+import type { XmlElement } from "../xml/types.ts";
+import type { CompiledGrammar } from "./compile.ts";
+import { canonicalKey, checkSimple } from "./datatypes.ts";
+import type { ComplexType, ElementDecl, IdentityConstraint, ModelGroup, Particle, PathStep, SimpleType } from "./model.ts";
 
 export interface XsdIssue {
   readonly message: string;
