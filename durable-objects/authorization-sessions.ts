@@ -3,8 +3,10 @@
  * authorize endpoint, Person authentication and the consent decision (SPEC AS-1, AS-2, AS-15, S-3).
  *
  * A session is found by the hash of a random id that only the Person's browser holds (an HttpOnly
- * cookie), moves forward only (authenticating -> consenting -> gone) and ends at the first decision,
- * so one consent yields at most one code. Sharded like GrantStore, by the id's hash.
+ * cookie), moves forward only (authenticating -> verifying -> consenting -> gone) and ends at the first
+ * decision, so one consent yields at most one code. The authenticator's pending request (a SAML
+ * AuthnRequest ID, an OIDC nonce and PKCE verifier) is handed out once, when the Person comes back:
+ * a replayed answer finds the session past `authenticating` (X-3). Sharded like GrantStore.
  */
 import { DurableObject } from "cloudflare:workers";
 
@@ -25,13 +27,19 @@ export interface AuthorizationRequest {
   readonly clientOrganisatienaam: string;
   /** Where the code may later be redeemed (bound into the code, see GrantStore). */
   readonly tokenEndpoint: string;
+  /** RFC 9207 (X-2): this AS's issuer identifier, sent as `iss` with every authorization response. */
+  readonly issuer: string;
+  /** X-1: the client's PKCE S256 code_challenge, bound into the code; absent when the client sent none. */
+  readonly codeChallenge?: string;
 }
 
 export interface AuthorizationSession {
   readonly request: AuthorizationRequest;
   /** Hash of the one-time relay value sent to the authenticator, tying its answer to this session. */
   readonly relayHash: string;
-  readonly phase: "authenticating" | "consenting";
+  readonly phase: "authenticating" | "verifying" | "consenting";
+  /** What the authenticator must get back when the Person returns (authn/authenticator.ts). */
+  readonly authn: Readonly<Record<string, string>>;
   readonly subject: string | null;
   readonly expiresAt: number;
 }
@@ -50,9 +58,9 @@ export class AuthorizationSessions extends DurableObject {
     this.sql.exec(`CREATE TABLE IF NOT EXISTS sessions (id_hash TEXT PRIMARY KEY, data TEXT NOT NULL, expires_at INTEGER NOT NULL)`);
   }
 
-  async create(idHash: string, request: AuthorizationRequest, relayHash: string): Promise<boolean> {
+  async create(idHash: string, request: AuthorizationRequest, relayHash: string, authn: Readonly<Record<string, string>>): Promise<boolean> {
     const expiresAt = Date.now() + SESSION_TTL_MS;
-    const session: AuthorizationSession = { request, relayHash, phase: "authenticating", subject: null, expiresAt };
+    const session: AuthorizationSession = { request, relayHash, phase: "authenticating", authn, subject: null, expiresAt };
     const written = this.sql.exec(
       `INSERT INTO sessions (id_hash, data, expires_at) VALUES (?, ?, ?) ON CONFLICT(id_hash) DO NOTHING`,
       idHash, JSON.stringify(session), expiresAt,
@@ -68,19 +76,38 @@ export class AuthorizationSessions extends DurableObject {
     return JSON.parse(row.data) as AuthorizationSession;
   }
 
-  /**
-   * The authenticator vouched for a Person: move from authenticating to consenting, once. The relay
-   * hash must match, so an authenticator answer meant for another session is useless here.
-   */
-  async authenticated(idHash: string, relayHash: string, subject: string): Promise<AuthorizationSession | null> {
+  /** The session in one phase, read and replaced in one synchronous transaction. */
+  private step(idHash: string, from: AuthorizationSession["phase"], next: (s: AuthorizationSession) => AuthorizationSession | null): AuthorizationSession | null {
     return this.ctx.storage.transactionSync(() => {
       const row = this.sql.exec<Row>(`SELECT data, expires_at FROM sessions WHERE id_hash = ?`, idHash).toArray()[0];
       if (!row || Date.now() >= row.expires_at) return null;
       const session = JSON.parse(row.data) as AuthorizationSession;
-      if (session.phase !== "authenticating" || session.relayHash !== relayHash) return null;
-      const next: AuthorizationSession = { ...session, phase: "consenting", subject };
-      this.sql.exec(`UPDATE sessions SET data = ? WHERE id_hash = ?`, JSON.stringify(next), idHash);
-      return next;
+      if (session.phase !== from) return null;
+      const after = next(session);
+      if (after) this.sql.exec(`UPDATE sessions SET data = ? WHERE id_hash = ?`, JSON.stringify(after), idHash);
+      return after;
+    });
+  }
+
+  /**
+   * The Person is back from the identity provider: hand out the pending request once. The relay hash
+   * must match, so an answer meant for another session is useless here.
+   */
+  async beginVerification(idHash: string, relayHash: string): Promise<AuthorizationSession | null> {
+    return this.step(idHash, "authenticating", (s) => (s.relayHash === relayHash ? { ...s, phase: "verifying" } : null));
+  }
+
+  /** The authenticator vouched for a Person: on to the consent step, once. */
+  async authenticated(idHash: string, subject: string): Promise<AuthorizationSession | null> {
+    return this.step(idHash, "verifying", (s) => ({ ...s, phase: "consenting", subject, authn: {} }));
+  }
+
+  /** Authentication failed: the session ends here; its request is returned so the Person can be sent back. */
+  async abandon(idHash: string): Promise<AuthorizationSession | null> {
+    return this.ctx.storage.transactionSync(() => {
+      const row = this.sql.exec<Row>(`SELECT data, expires_at FROM sessions WHERE id_hash = ?`, idHash).toArray()[0];
+      this.sql.exec(`DELETE FROM sessions WHERE id_hash = ?`, idHash);
+      return row && Date.now() < row.expires_at ? (JSON.parse(row.data) as AuthorizationSession) : null;
     });
   }
 

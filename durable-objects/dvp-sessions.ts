@@ -16,6 +16,10 @@ export interface Flow {
   /** Delen: the FHIR resource(s) to send once authorised. */
   readonly payload?: unknown;
   readonly startedAt: number;
+  /** X-2 (RFC 9207): the issuer of the AS the Person was sent to; a response naming another is refused. */
+  readonly issuer?: string;
+  /** X-1 (RFC 7636): the PKCE code_verifier of this flow, sent with the token request only. */
+  readonly codeVerifier?: string;
 }
 
 export type FlowRefusal = "unknown" | "foreign" | "used" | "expired";

@@ -28,9 +28,27 @@ export interface Grant {
   readonly subject: string;
   /** The token endpoint (from the Zorgaanbiederslijst) where this grant's code may be redeemed. */
   readonly tokenEndpoint: string;
+  /** X-1: the PKCE S256 code_challenge the code is bound to (codes only; never copied to tokens). */
+  readonly codeChallenge?: string;
 }
 
-export type RedeemRefusal = "unknown" | "expired" | "replayed" | "client_mismatch" | "redirect_mismatch" | "endpoint_mismatch";
+export type RedeemRefusal = "unknown" | "expired" | "replayed" | "client_mismatch" | "redirect_mismatch" | "endpoint_mismatch" | "pkce_mismatch" | "pkce_unexpected";
+
+export interface Presented {
+  readonly clientId: string;
+  readonly redirectUri: string;
+  readonly tokenEndpoint: string;
+  /** X-1: base64url(SHA-256(code_verifier)) when the token request carried a code_verifier. */
+  readonly pkceChallenge?: string;
+}
+
+/** Equal-length strings compared without an early exit (the challenge check, X-1). */
+function sameString(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
+}
 
 export type RedeemResult = { ok: true; grant: Grant; expiresAt: number } | { ok: false; refusal: RedeemRefusal; revokedTokens: number };
 
@@ -52,6 +70,7 @@ interface GrantRow extends Record<string, SqlStorageValue> {
 
 interface CodeRow extends GrantRow {
   redeemed_at: number | null;
+  code_challenge: string | null;
 }
 
 interface TokenRow extends GrantRow {
@@ -83,7 +102,7 @@ export class GrantStore extends DurableObject {
         code_hash TEXT PRIMARY KEY, client_id TEXT NOT NULL, redirect_uri TEXT NOT NULL, scope TEXT NOT NULL,
         zorgaanbieder TEXT NOT NULL, gegevensdienst TEXT NOT NULL, subject TEXT NOT NULL, token_endpoint TEXT NOT NULL,
         issued_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,
-        redeemed_at INTEGER, replayed_at INTEGER
+        redeemed_at INTEGER, replayed_at INTEGER, code_challenge TEXT
       );
       CREATE TABLE IF NOT EXISTS tokens (
         token_hash TEXT PRIMARY KEY, code_hash TEXT NOT NULL, client_id TEXT NOT NULL, redirect_uri TEXT NOT NULL,
@@ -92,6 +111,9 @@ export class GrantStore extends DurableObject {
       );
       CREATE INDEX IF NOT EXISTS tokens_by_code ON tokens(code_hash);
     `);
+    // X-1 added code_challenge; objects created before it get the column once.
+    const columns = this.sql.exec<{ name: string }>(`SELECT name FROM pragma_table_info('codes')`).toArray();
+    if (!columns.some((c) => c.name === "code_challenge")) this.sql.exec(`ALTER TABLE codes ADD COLUMN code_challenge TEXT`);
   }
 
   /**
@@ -102,9 +124,9 @@ export class GrantStore extends DurableObject {
     const now = Date.now();
     const expiresAt = now + LIFETIME_MS;
     const cursor = this.sql.exec(
-      `INSERT INTO codes (code_hash, client_id, redirect_uri, scope, zorgaanbieder, gegevensdienst, subject, token_endpoint, issued_at, expires_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(code_hash) DO NOTHING`,
-      codeHash, grant.clientId, grant.redirectUri, grant.scope, grant.zorgaanbieder, grant.gegevensdienstId, grant.subject, grant.tokenEndpoint, now, expiresAt,
+      `INSERT INTO codes (code_hash, client_id, redirect_uri, scope, zorgaanbieder, gegevensdienst, subject, token_endpoint, issued_at, expires_at, code_challenge)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(code_hash) DO NOTHING`,
+      codeHash, grant.clientId, grant.redirectUri, grant.scope, grant.zorgaanbieder, grant.gegevensdienstId, grant.subject, grant.tokenEndpoint, now, expiresAt, grant.codeChallenge ?? null,
     );
     await this.ensurePurge();
     // rowsWritten also counts index writes: any write at all means the row went in.
@@ -115,10 +137,12 @@ export class GrantStore extends DurableObject {
    * Redeem a code for the access token whose hash the worker drew (AS-10, AS-11, RFC 6749 §4.1.3).
    * Synchronous from the first read to the last write: no other call can interleave.
    * A replayed code is refused and every token issued from it is revoked (RFC 6749 §4.1.2,
-   * RFC 6819 §4.4.1.1). A code presented with the wrong client, redirect_uri or token endpoint is refused but not
-   * consumed, so a thief's failed attempt does not lock out the rightful client.
+   * RFC 6819 §4.4.1.1). A code presented with the wrong client, redirect_uri, token endpoint or PKCE
+   * verifier is refused but not consumed, so a thief's failed attempt does not lock out the rightful client.
+   * X-1: a code bound to a challenge needs the matching verifier; a verifier for a code without one is
+   * refused too (RFC 9700 §2.1.1: no PKCE downgrade).
    */
-  async redeem(codeHash: string, tokenHash: string, presented: { clientId: string; redirectUri: string; tokenEndpoint: string }): Promise<RedeemResult> {
+  async redeem(codeHash: string, tokenHash: string, presented: Presented): Promise<RedeemResult> {
     const now = Date.now();
     const result = this.ctx.storage.transactionSync((): RedeemResult => {
       const row = this.sql.exec<CodeRow>(`SELECT * FROM codes WHERE code_hash = ?`, codeHash).toArray()[0];
@@ -133,6 +157,10 @@ export class GrantStore extends DurableObject {
       if (row.client_id !== presented.clientId) return { ok: false, refusal: "client_mismatch", revokedTokens: 0 };
       if (row.redirect_uri !== presented.redirectUri) return { ok: false, refusal: "redirect_mismatch", revokedTokens: 0 };
       if (row.token_endpoint !== presented.tokenEndpoint) return { ok: false, refusal: "endpoint_mismatch", revokedTokens: 0 };
+      if (row.code_challenge !== null && (presented.pkceChallenge === undefined || !sameString(row.code_challenge, presented.pkceChallenge))) {
+        return { ok: false, refusal: "pkce_mismatch", revokedTokens: 0 };
+      }
+      if (row.code_challenge === null && presented.pkceChallenge !== undefined) return { ok: false, refusal: "pkce_unexpected", revokedTokens: 0 };
       const expiresAt = now + LIFETIME_MS;
       this.sql.exec(`UPDATE codes SET redeemed_at = ? WHERE code_hash = ?`, now, codeHash);
       this.sql.exec(

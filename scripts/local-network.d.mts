@@ -21,8 +21,20 @@ export interface LayoutEntry {
   readonly options: Record<string, unknown>;
 }
 
+export interface LogEvent {
+  readonly level: string;
+  readonly event: string;
+  readonly [field: string]: unknown;
+}
+
 export interface LocalNetwork {
   readonly mf: Miniflare;
+  /** The Node-side identity provider when the network runs with authn "digid-saml" or "oidc". */
+  readonly peers: { readonly kind: string; readonly idp?: any; readonly broker?: any } | undefined;
+  /** Raw worker log lines (stdout and stderr of workerd), newest last. */
+  readonly logs: string[];
+  /** Worker log lines that are JSON, optionally only those of one event. */
+  events(event?: string): LogEvent[];
   readonly port: number;
   readonly adminToken: string;
   readonly layout: readonly LayoutEntry[];
@@ -46,4 +58,9 @@ export declare function startNetwork(options?: {
   dvzaBindings?: Record<string, string>;
   /** { hostname: probability } of injected failures on the workers' own requests to that host. */
   faults?: Record<string, number>;
+  /** How the DVZAs authenticate Persons: the DigiD simulator (default), the SAML test IdP, or the OIDC broker. */
+  authn?: "digid-sim" | "digid-saml" | "oidc";
+  authnOptions?: { oidc?: { clientAuth?: "private_key_jwt" | "client_secret_basic"; encryptIdToken?: boolean } };
+  /** More Node-side peers: hostname -> service function. */
+  nodeServices?: Record<string, (request: Request) => Promise<Response>>;
 }): Promise<LocalNetwork>;

@@ -80,19 +80,36 @@ export function networkLayout({ only } = {}) {
   return only ? all.filter((w) => only.includes(w.name)) : all;
 }
 
+/** How many worker log lines the network keeps for tests (net.logs), newest last. */
+const MAX_LOG_LINES = 20_000;
+
 /**
  * Build, start and seed the network. Returns helpers to reach it. Lists are published through
  * Registratie and every node's list refresh runs once before this resolves.
+ *
+ * `authn` picks how the DVZAs authenticate Persons: "digid-sim" (the simulator worker, default),
+ * "digid-saml" (the SAML test IdP) or "oidc" (the node-oidc-provider broker); both peers run in this
+ * Node process and the network routes their hostnames to them (`nodeServices`).
  */
-export async function startNetwork({ port = 8787, host = "127.0.0.1", only, build = true, seed = true, verbose = false, extraWorkers = [], dvzaBindings = {}, faults } = {}) {
-  const layout = [
-    ...networkLayout({ only }).map((w) => (w.script === "dvza" ? { ...w, options: { ...w.options, bindings: { ...w.options.bindings, ...dvzaBindings } } } : w)),
-    ...extraWorkers,
-  ];
+export async function startNetwork({ port = 8787, host = "127.0.0.1", only, build = true, seed = true, verbose = false, extraWorkers = [], dvzaBindings = {}, faults, authn = "digid-sim", authnOptions = {}, nodeServices = {} } = {}) {
+  const base0 = networkLayout({ only });
+  const peers = authn === "digid-sim" ? undefined : await (await import("../test/peers/authn.mjs")).createAuthnPeers(authn, { dvzaHostnames: base0.filter((w) => w.script === "dvza").flatMap((w) => w.hostnames), ...authnOptions });
+  const services = { ...(peers?.nodeServices ?? {}), ...nodeServices };
+  const withAuthn = (w) => {
+    if (w.script !== "dvza") return w;
+    const serviceBindings = { ...(w.options.serviceBindings ?? {}) };
+    // The DVZA's client certificate towards the IdP's artifact resolution service (two-sided TLS).
+    if (peers?.dvzaMtlsBinding) serviceBindings[peers.dvzaMtlsBinding] = { name: "local-network", entrypoint: "MutualTls", props: { clientHostname: w.hostnames[0] } };
+    return { ...w, options: { ...w.options, serviceBindings, bindings: { ...w.options.bindings, ...(peers?.dvzaBindings ?? {}), ...dvzaBindings } } };
+  };
+  const layout = [...base0.map(withAuthn), ...extraWorkers];
   const scripts = [...new Set(layout.filter((w) => w.script).map((w) => w.script)), "local-network"];
   if (build) await buildWorkers(scripts);
   const adminToken = randomBytes(32).toString("base64url");
   const hostMap = Object.fromEntries(layout.flatMap((w) => w.hostnames.map((h) => [h, w.name.replace(/-/g, "_").toUpperCase()])));
+  // Peers that run in this Node process (test identity providers): a service function per hostname.
+  const nodeBindings = Object.fromEntries(Object.entries(services).map(([hostname, fn], i) => [`NODE_${i}`, { hostname, fn }]));
+  for (const [binding, { hostname }] of Object.entries(nodeBindings)) hostMap[hostname] = binding;
   const workers = [
     {
       name: "local-network",
@@ -100,7 +117,10 @@ export async function startNetwork({ port = 8787, host = "127.0.0.1", only, buil
       scriptPath: bundle("local-network"),
       ...COMPAT,
       bindings: { HOSTS: JSON.stringify(hostMap), DEFAULT_SERVICE: "REGISTRATIE", ...(faults ? { FAULTS: JSON.stringify(faults) } : {}) },
-      serviceBindings: Object.fromEntries(layout.map((w) => [w.name.replace(/-/g, "_").toUpperCase(), w.name])),
+      serviceBindings: {
+        ...Object.fromEntries(layout.map((w) => [w.name.replace(/-/g, "_").toUpperCase(), w.name])),
+        ...Object.fromEntries(Object.entries(nodeBindings).map(([binding, { fn }]) => [binding, (request) => fn(request)])),
+      },
     },
     ...layout.map((w) => ({
       name: w.name,
@@ -113,13 +133,45 @@ export async function startNetwork({ port = 8787, host = "127.0.0.1", only, buil
       outboundService: "local-network",
     })),
   ];
-  const mf = new Miniflare({ host, port, workers, verbose, log: undefined });
+  // Worker log lines (the JSON lines of workers/shared/log.ts) are kept for tests, and echoed when verbose.
+  const logs = [];
+  const collect = (stream, echo) => {
+    let rest = "";
+    stream.on("data", (chunk) => {
+      const lines = (rest + chunk.toString("utf8")).split("\n");
+      rest = lines.pop() ?? "";
+      for (const line of lines) {
+        if (line.trim() === "") continue;
+        logs.push(line);
+        if (logs.length > MAX_LOG_LINES) logs.splice(0, logs.length - MAX_LOG_LINES);
+        if (verbose) echo.write(`${line}\n`);
+      }
+    });
+  };
+  const mf = new Miniflare({ host, port, workers, verbose, log: undefined, handleRuntimeStdio: (stdout, stderr) => (collect(stdout, process.stdout), collect(stderr, process.stderr)) });
   const url = await mf.ready;
   const base = (hostname) => `http://${hostname}:${url.port}`;
   /** Fetch as a browser or curl would: http://<host>.localhost:<port>, resolved to loopback. */
   const browse = (hostname, path, init) => mf.dispatchFetch(new URL(path, base(hostname)).href, init);
   const net = {
     mf,
+    peers,
+    logs,
+    /** Worker log lines parsed as JSON (others skipped), optionally only those of one event. */
+    events(event) {
+      const out = [];
+      for (const line of logs) {
+        const start = line.indexOf("{");
+        if (start < 0) continue;
+        try {
+          const parsed = JSON.parse(line.slice(start));
+          if (!event || parsed.event === event) out.push(parsed);
+        } catch {
+          // not one of ours
+        }
+      }
+      return out;
+    },
     port: Number(url.port),
     adminToken,
     layout,
@@ -137,6 +189,7 @@ export async function startNetwork({ port = 8787, host = "127.0.0.1", only, buil
     },
     async dispose() {
       await mf.dispose();
+      await peers?.dispose();
     },
   };
   if (seed) {

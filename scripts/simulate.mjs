@@ -3,7 +3,9 @@ import { HOSTS, startNetwork } from "./local-network.mjs";
 
 const port = Number(process.env.PORT ?? 8787);
 const only = process.env.ONLY ? process.env.ONLY.split(",") : undefined;
-const net = await startNetwork({ port, only, verbose: process.env.VERBOSE === "1" });
+// AUTHN=digid-saml or AUTHN=oidc: the DVZAs authenticate through the SAML test IdP or the OIDC broker.
+const authn = process.env.AUTHN ?? "digid-sim";
+const net = await startNetwork({ port, only, verbose: process.env.VERBOSE === "1", authn });
 
 const line = (label, url) => console.log(`  ${label.padEnd(34)} ${url}`);
 console.log(`\nLocal MedMij network on http://127.0.0.1:${net.port} (hostnames *.localhost resolve to loopback)\n`);
@@ -16,6 +18,7 @@ for (const w of net.layout) {
 if (net.layout.some((w) => w.name.startsWith("dvp-"))) {
   console.log(`\nStart here: ${net.base(HOSTS.dvpKluis)}/  (the PGO of "Gezondheidskluis & Co")`);
 }
+console.log(`\nPerson authentication: ${authn}${authn === "digid-sim" ? " (AUTHN=digid-saml or AUTHN=oidc for the production adapters)" : ""}`);
 console.log(`\nRegistratie admin token (PUT /admin/lists/<file>): ${net.adminToken}`);
 console.log("Lists refresh on every node every 5 minutes. Ctrl-C to stop.\n");
 

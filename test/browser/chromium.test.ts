@@ -85,3 +85,36 @@ it("a Person clicks through PGO login, DigiD, consent, and sees the collected da
   expect(violations).toEqual([]);
   await context.close();
 }, 120_000);
+
+/**
+ * SPEC X-3: the same Verzamelen in Chromium with a production adapter: DigiD SAML (the test IdP) and an
+ * OpenID Connect broker (node-oidc-provider), each on its own local network.
+ */
+for (const authn of ["digid-saml", "oidc"] as const) {
+  it(`Verzamelen in Chromium through the ${authn} adapter`, async () => {
+    const other = await startNetwork({ port: 0, authn });
+    try {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      await page.goto(`${other.base(HOSTS.dvpKluis)}/`);
+      await page.selectOption("#person", "devries");
+      await page.getByRole("button", { name: "Inloggen" }).click();
+      await page.locator('section[aria-label="umcharderwijk@medmij"]').getByRole("button", { name: "Verzamelen: Basisgegevens Zorg" }).click();
+      const idpHost = authn === "digid-saml" ? "digid-idp.medmij.localhost" : "oidc-broker.medmij.localhost";
+      await page.waitForURL(new RegExp(`^http://${idpHost.replace(/\./g, "\\.")}:\\d+/`));
+      await shot(page, `5-${authn}-login`);
+      await page.selectOption("#bsn", "999990020");
+      await page.getByRole("button", { name: "Inloggen" }).click();
+      await page.waitForURL(/\/oauth\/consent$/);
+      expect(await page.textContent("#vraag")).toContain("toestemming om 'Basisgegevens Zorg' uit te wisselen met 'Gezondheidskluis & Co'");
+      await page.getByRole("button", { name: "Ja, ik geef toestemming" }).click();
+      await page.waitForURL(/\/collections\/[0-9a-f-]{36}$/);
+      expect(await page.locator("li").allTextContents()).toContain("Patient/pat-devries");
+      await shot(page, `6-${authn}-opgehaald`);
+      await context.close();
+    } finally {
+      await other.dispose();
+    }
+  }, 120_000);
+}
+

@@ -224,4 +224,23 @@ describe("Verzamelen and Delen across the whole network", () => {
     const log = (await (await again.b.get(`${pgo()}/api/log`)).json()) as { entries: { action: string }[] };
     expect(log.entries.map((e) => e.action)).toContain("beeindigen");
   });
+
+  it("X-2: the PGO refuses an answer naming another authorization server, and redeems nothing", async () => {
+    const { b, csrf } = await loggedIn("devries");
+    const start = await b.post(`${pgo()}/verzamelen`, { csrf, zorgaanbieder: "umcharderwijk@medmij", gegevensdienst: "48" });
+    const consent = await toConsent(b, start, `${pgo()}/verzamelen`, "999990020");
+    const decided = await b.post(consent.url, { csrf: field(consent.html, "csrf"), decision: "ja" });
+    const callback = new URL(decided.headers.get("location")!);
+    // The AS names itself (RFC 9207); an attacker's AS in the middle would name another.
+    expect(callback.searchParams.get("iss")).toBe(`https://${HOSTS.umcharderwijk}`);
+    callback.searchParams.set("iss", `https://${HOSTS.ziekenhuisoost}`);
+    const tokensBefore = net.events("token.issued").length + net.events("token.refused").length;
+    const refused = await b.get(callback.href);
+    expect(refused.status).toBe(400);
+    expect(await refused.text()).toContain("komt niet van de zorgaanbieder waar u naartoe werd gestuurd");
+    await new Promise((r) => setTimeout(r, 200));
+    expect(net.events("token.issued").length + net.events("token.refused").length).toBe(tokensBefore);
+    const list = (await (await b.get(`${pgo()}/api/collections`)).json()) as { outcome: string }[];
+    expect(list[0]).toMatchObject({ outcome: "failed" });
+  });
 });

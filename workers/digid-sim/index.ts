@@ -10,7 +10,8 @@ import { errorPage, h, page } from "../shared/html/page.ts";
 import { BodyTooLargeError, readTextCapped } from "../shared/http/body.ts";
 import { isFormEncoded } from "../shared/http/params.ts";
 import { redirectTo, withQuery } from "../shared/oauth/errors.ts";
-import { TEST_PERSONS, elfproef } from "./persons.ts";
+import { isValidBsn } from "../shared/bsn.ts";
+import { TEST_PERSONS } from "./persons.ts";
 
 export { DigidArtifacts } from "../../durable-objects/digid-artifacts.ts";
 
@@ -69,7 +70,7 @@ app.post("/login", async (c) => {
   const bsn = form.get("bsn") ?? "";
   const relay = form.get("RelayState") ?? "";
   const ret = validReturn(form.get("return"));
-  if (!RELAY.test(relay) || !ret || !elfproef(bsn) || !TEST_PERSONS.some((p) => p.bsn === bsn)) {
+  if (!RELAY.test(relay) || !ret || !isValidBsn(bsn) || !TEST_PERSONS.some((p) => p.bsn === bsn)) {
     return errorPage(400, "Inloggen mislukt", "Onbekende testpersoon of ongeldig verzoek.");
   }
   const artifact = randomHandle();

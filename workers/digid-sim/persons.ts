@@ -10,9 +10,4 @@ export const TEST_PERSONS: readonly TestPerson[] = [
   { bsn: "999990032", naam: "A. Bakker" },
 ];
 
-/** The BSN 11-proef: 9 digits, sum of digit × weight (9..2, -1) divisible by 11. */
-export function elfproef(bsn: string): boolean {
-  if (!/^\d{9}$/.test(bsn)) return false;
-  const weights = [9, 8, 7, 6, 5, 4, 3, 2, -1];
-  return [...bsn].reduce((sum, d, i) => sum + Number(d) * weights[i]!, 0) % 11 === 0;
-}
+

@@ -16,7 +16,7 @@ import { Hono, type Context } from "hono";
 import type { AuditInput, AuditLog } from "../../durable-objects/audit-log.ts";
 import type { PersonStore } from "../../durable-objects/person-store.ts";
 import { gegevensdienstSpec } from "../shared/catalogue.ts";
-import { timingSafeEqualString } from "../shared/crypto.ts";
+import { base64url, randomHandle, sha256, timingSafeEqualString } from "../shared/crypto.ts";
 import { errorPage } from "../shared/html/page.ts";
 import { BodyTooLargeError, readTextCapped } from "../shared/http/body.ts";
 import { isFormEncoded } from "../shared/http/params.ts";
@@ -167,13 +167,18 @@ async function start(c: Ctx, useCase: "verzamelen" | "delen"): Promise<Response>
     payload = observationOf(m, new Date());
   }
   const s = c.get("session");
-  const state = await startFlow(s, { personId: s.personId, zorgaanbieder: naam, gegevensdienstId: gd, useCase, payload, startedAt: Date.now() });
+  // X-1: PKCE S256 on every flow (RFC 9700 §2.1.1); an AS without PKCE ignores the parameters (RFC 6749 §3.1).
+  const codeVerifier = randomHandle();
+  const issuer = new URL(authorizeUri).origin;
+  const state = await startFlow(s, { personId: s.personId, zorgaanbieder: naam, gegevensdienstId: gd, useCase, payload, startedAt: Date.now(), issuer, codeVerifier });
   const location = withQuery(authorizeUri, {
     response_type: "code",
     client_id: c.env.DVP_HOSTNAME,
     redirect_uri: redirectUriOf(c.env),
     scope: formatScope(naam, gd),
     state,
+    code_challenge: base64url(await sha256(codeVerifier)),
+    code_challenge_method: "S256",
   });
   // An app backend asks for JSON and sends the Person's browser there itself; a browser gets the hand-off page.
   if ((c.req.header("accept") ?? "").includes("application/json")) return c.json({ authorizeUrl: location }, 200, { "cache-control": "no-store" });
@@ -197,6 +202,14 @@ app.get("/oauth/callback", async (c) => {
   }
   const flow = taken.flow;
   const person = persons(c.env, s.personId);
+  // X-2 (RFC 9207 §2.4): an `iss` that is not the AS this flow went to means a mix-up: nothing is redeemed.
+  const iss = q.getAll("iss");
+  if (iss.length > 1 || (iss.length === 1 && iss[0] !== flow.issuer)) {
+    log("warn", "callback.refused", { reason: "iss is not the authorization server of this flow", zorgaanbieder: flow.zorgaanbieder });
+    await person.add({ zorgaanbieder: flow.zorgaanbieder, gegevensdienstId: flow.gegevensdienstId, useCase: flow.useCase, outcome: "failed", requests: [], resources: [] });
+    await audit(c.env, { person: s.personId, action: flow.useCase, zorgaanbieder: flow.zorgaanbieder, gegevensdienstId: flow.gegevensdienstId, requestIds: [], outcome: "failed: authorization response from another issuer" });
+    return errorPage(400, "Ongeldig antwoord", "Het antwoord komt niet van de zorgaanbieder waar u naartoe werd gestuurd. Er zijn geen gegevens uitgewisseld.");
+  }
   const error = q.get("error");
   const code = q.get("code");
   if (error !== null || !code) {

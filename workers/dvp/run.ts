@@ -41,7 +41,7 @@ export async function run(env: Env, flow: Flow, code: string): Promise<RunResult
 
   let token;
   try {
-    token = await exchangeCode(env, offering.gegevensdienst.tokenEndpoint, code, redirectUriOf(env), formatScope(flow.zorgaanbieder, flow.gegevensdienstId));
+    token = await exchangeCode(env, offering.gegevensdienst.tokenEndpoint, code, redirectUriOf(env), formatScope(flow.zorgaanbieder, flow.gegevensdienstId), flow.codeVerifier);
   } catch (e) {
     const requestId = (e as { requestId?: string | null }).requestId;
     if (requestId) requestIds.push(requestId);

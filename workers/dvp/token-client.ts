@@ -22,7 +22,7 @@ export class TokenExchangeFailed extends Error {
   }
 }
 
-export async function exchangeCode(env: Env, tokenEndpoint: string, code: string, redirectUri: string, expectedScope: string): Promise<TokenResult> {
+export async function exchangeCode(env: Env, tokenEndpoint: string, code: string, redirectUri: string, expectedScope: string, codeVerifier?: string): Promise<TokenResult> {
   let peer: PeerResponse;
   try {
     peer = await peerFetch(
@@ -31,7 +31,7 @@ export async function exchangeCode(env: Env, tokenEndpoint: string, code: string
       {
         method: "POST",
         headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
-        body: new URLSearchParams({ grant_type: "authorization_code", code, redirect_uri: redirectUri, client_id: env.DVP_HOSTNAME }).toString(),
+        body: new URLSearchParams({ grant_type: "authorization_code", code, redirect_uri: redirectUri, client_id: env.DVP_HOSTNAME, ...(codeVerifier ? { code_verifier: codeVerifier } : {}) }).toString(),
       },
       "token",
     );

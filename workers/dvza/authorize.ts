@@ -13,16 +13,38 @@ import { readParams, type Params } from "../shared/http/params.ts";
 import type { OAuthclientIndex } from "../shared/lists/oauthclientlist.ts";
 import { listIndex } from "../shared/lists/store.ts";
 import { log } from "../shared/log.ts";
-import { AuthorizeError, authorizeErrorRedirect } from "../shared/oauth/errors.ts";
+import { AuthorizeError, authorizeErrorRedirect, type AuthorizationReturn } from "../shared/oauth/errors.ts";
 import { parseScope } from "../shared/scope.ts";
 import { authenticatorFor } from "./authn/index.ts";
 import type { Env } from "./env.ts";
-import { startSession } from "./front-session.ts";
+import { newRelay, startSession } from "./front-session.ts";
 import { rateLimit, sourceAddress } from "./rate-limit.ts";
 import { redirectUriProblem } from "./redirect-uri.ts";
+import { returnPage } from "./return-page.ts";
 import { endpointId, loadTenancy, sameEndpoint } from "./tenants.ts";
 
 const NOT_VALID = "Deze aanvraag kan niet worden verwerkt";
+const UNAVAILABLE = "Inloggen is op dit moment niet mogelijk";
+/** RFC 7636 §4.2: S256 challenges are the base64url SHA-256 of the verifier, 43 characters. */
+const S256_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
+
+/** X-2 (RFC 9207): the issuer identifier of the AS at this host, as every authorization response names it. */
+export function issuerOf(url: URL): string {
+  return `https://${url.host}`;
+}
+
+/** X-1 (RFC 7636, RFC 9700 §2.1.1): an optional S256 challenge; `plain` (also the default method) is refused. */
+function codeChallenge(params: Params): string | undefined {
+  const challenge = params.get("code_challenge");
+  const method = params.get("code_challenge_method");
+  if (challenge === undefined) {
+    if (method !== undefined) throw new AuthorizeError("invalid_request", "code_challenge_method without code_challenge");
+    return undefined;
+  }
+  if (method !== "S256") throw new AuthorizeError("invalid_request", "only code_challenge_method=S256 is supported");
+  if (!S256_CHALLENGE.test(challenge)) throw new AuthorizeError("invalid_request", "code_challenge is not a base64url SHA-256 value");
+  return challenge;
+}
 
 /** Validated client and redirect_uri: the point after which errors may be redirected (AS-16). */
 interface TrustedReturn {
@@ -75,6 +97,7 @@ async function authorizationRequest(env: Env, url: URL, params: Params, ret: Tru
   if (!offering || !sameEndpoint(offering.gegevensdienst.authorizationEndpoint, url)) {
     throw new AuthorizeError("invalid_scope", "this authorization endpoint does not offer that Gegevensdienst");
   }
+  const challenge = codeChallenge(params);
   const spec = gegevensdienstSpec(scope.gegevensdienstId);
   const naam = (await listIndex(env.LISTS, "Gegevensdienstnamenlijst"))?.get(scope.gegevensdienstId)?.weergavenaam;
   const tokenEndpoint = endpointId(offering.gegevensdienst.tokenEndpoint);
@@ -94,6 +117,8 @@ async function authorizationRequest(env: Env, url: URL, params: Params, ret: Tru
     gegevensdienstNaam: naam,
     clientOrganisatienaam: ret.organisatienaam,
     tokenEndpoint,
+    issuer: issuerOf(url),
+    ...(challenge === undefined ? {} : { codeChallenge: challenge }),
   };
 }
 
@@ -105,7 +130,7 @@ export async function authorizeEndpoint(c: Context<{ Bindings: Env }>): Promise<
   const trusted = await trustedReturn(c.env, params);
   if (!trusted.ok) return trusted.response;
   const ret = trusted.value;
-  const state = params.get("state");
+  const to: AuthorizationReturn = { redirectUri: ret.redirectUri, state: params.get("state"), issuer: issuerOf(url) };
 
   let request: AuthorizationRequest;
   try {
@@ -113,16 +138,25 @@ export async function authorizeEndpoint(c: Context<{ Bindings: Env }>): Promise<
   } catch (e) {
     if (!(e instanceof AuthorizeError)) throw e;
     log("warn", "authorize.refused", { step: "request", client: ret.clientId, error: e.code, reason: e.description });
-    return authorizeErrorRedirect(ret.redirectUri, state, e);
+    return authorizeErrorRedirect(to, e);
   }
-  const authenticator = authenticatorFor(c.env);
-  if (!authenticator) {
-    log("error", "authorize.refused", { step: "authenticator", reason: `no authenticator '${c.env.AUTHENTICATOR ?? ""}' configured` });
-    return authorizeErrorRedirect(ret.redirectUri, state, new AuthorizeError("temporarily_unavailable", "Person authentication is not available"));
+  // S-6, X-3: a misconfigured or unreachable identity provider is a page with the way back, never a fallback.
+  const unavailable = (reason: string) => {
+    log("error", "authorize.refused", { step: "authenticator", client: ret.clientId, reason });
+    return returnPage(503, UNAVAILABLE, "Inloggen is op dit moment niet mogelijk. Probeer het later opnieuw.", to, new AuthorizeError("temporarily_unavailable", "Person authentication is not available"));
+  };
+  const choice = await authenticatorFor(c.env);
+  if (!choice.ok) return unavailable(choice.reason);
+  const relay = newRelay();
+  let started;
+  try {
+    started = await choice.authenticator.start({ relay, returnUrl: `https://${url.host}/oauth/authn/return` });
+  } catch (e) {
+    return unavailable(`the identity provider cannot be reached (${(e as Error).message})`);
   }
-  const session = await startSession(c.env, request);
-  log("info", "authorize.started", { client: request.clientId, zorgaanbieder: request.zorgaanbieder, gegevensdienst: request.gegevensdienstId });
-  const out = authenticator.start(session.relay, `https://${url.host}/oauth/authn/return`);
-  out.headers.append("set-cookie", session.setCookie);
+  const setCookie = await startSession(c.env, request, relay, started.pending);
+  log("info", "authorize.started", { client: request.clientId, zorgaanbieder: request.zorgaanbieder, gegevensdienst: request.gegevensdienstId, pkce: request.codeChallenge !== undefined });
+  const out = new Response(null, started.redirect);
+  out.headers.append("set-cookie", setCookie);
   return out;
 }

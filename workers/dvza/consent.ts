@@ -10,7 +10,7 @@ import { errorPage, h, page } from "../shared/html/page.ts";
 import { BodyTooLargeError, readTextCapped } from "../shared/http/body.ts";
 import { isFormEncoded } from "../shared/http/params.ts";
 import { log } from "../shared/log.ts";
-import { AuthorizeError, authorizeErrorRedirect, redirectTo, withQuery } from "../shared/oauth/errors.ts";
+import { AuthorizeError, authorizationResponseUri, authorizeErrorRedirect, redirectTo } from "../shared/oauth/errors.ts";
 import { bevestigingsvraag, toestemmingsvraag } from "./consent-text.ts";
 import type { Env } from "./env.ts";
 import { CLEAR_SESSION_COOKIE, csrfTokenFor, finishSession, readSession, sessionIdFrom } from "./front-session.ts";
@@ -69,9 +69,10 @@ export async function consentDecision(c: Context<{ Bindings: Env }>): Promise<Re
   if (!session || session.subject === null) return errorPage(400, GONE, "Uw sessie is verlopen, of u hebt al een keuze gemaakt.");
   const r = session.request;
   const clear = { "set-cookie": CLEAR_SESSION_COOKIE };
+  const to = { redirectUri: r.redirectUri, state: r.state, issuer: r.issuer };
   if (decision === "nee") {
     log("info", "consent.denied", { client: r.clientId, zorgaanbieder: r.zorgaanbieder, gegevensdienst: r.gegevensdienstId });
-    return authorizeErrorRedirect(r.redirectUri, r.state, new AuthorizeError("access_denied", "Authorization denied."), clear);
+    return authorizeErrorRedirect(to, new AuthorizeError("access_denied", "Authorization denied."), clear);
   }
   const { code } = await issueCode(c.env, {
     clientId: r.clientId,
@@ -81,7 +82,8 @@ export async function consentDecision(c: Context<{ Bindings: Env }>): Promise<Re
     gegevensdienstId: r.gegevensdienstId,
     subject: session.subject,
     tokenEndpoint: r.tokenEndpoint,
+    ...(r.codeChallenge === undefined ? {} : { codeChallenge: r.codeChallenge }),
   });
   log("info", "consent.given", { client: r.clientId, zorgaanbieder: r.zorgaanbieder, gegevensdienst: r.gegevensdienstId, useCase: r.useCase });
-  return redirectTo(withQuery(r.redirectUri, { code, state: r.state }), clear);
+  return redirectTo(authorizationResponseUri(to, { code }), clear);
 }

@@ -2,9 +2,11 @@ import type { AuthorizationSessions } from "../../durable-objects/authorization-
 import type { FhirStore } from "../../durable-objects/fhir-store.ts";
 import type { GrantStore } from "../../durable-objects/grant-store.ts";
 import type { RateLimiter } from "../../durable-objects/rate-limiter.ts";
+import type { SamlEnv } from "./authn/digid-saml/settings.ts";
+import type { OidcEnv } from "./authn/oidc/settings.ts";
 
-/** Bindings and settings of a DVZA deployment (wrangler.toml). */
-export interface Env {
+/** Bindings and settings of a DVZA deployment (wrangler.toml); the adapters' settings in their own modules. */
+export interface Env extends SamlEnv, OidcEnv {
   /** The node's cached lists (refreshed by the cron trigger, L-3/L-4). */
   LISTS: KVNamespace;
   GRANTS: DurableObjectNamespace<GrantStore>;
@@ -21,7 +23,9 @@ export interface Env {
   REQUIRE_CLIENT_ID_IN_TOKEN_REQUEST?: string;
   /** Optional JSON overriding rate-limit rules per endpoint class (rate-limit.ts). */
   RATE_LIMITS?: string;
-  /** Which authenticator identifies the Person: "digid-sim" (development) or a production adapter. */
+  /** development | staging | production. Staging and production refuse the DigiD simulator (X-3). */
+  DEPLOYMENT_ENV?: string;
+  /** Which authenticator identifies the Person: digid-saml | oidc | digid-sim (development only). */
   AUTHENTICATOR?: string;
   /** Base URL of the DigiD simulator (development only). */
   DIGID_SIM_URL?: string;

@@ -25,19 +25,21 @@ export async function csrfTokenFor(sessionId: string): Promise<string> {
   return base64url(await sha256(`medmij-consent-csrf:${sessionId}`));
 }
 
-export interface StartedSession {
-  readonly relay: string;
-  readonly setCookie: string;
+/** A fresh relay value: the one-time token that ties the identity provider's answer to a session. */
+export function newRelay(): string {
+  return randomHandle();
 }
 
-export async function startSession(env: Pick<Env, "SESSIONS" | "GRANT_SHARDS">, request: AuthorizationRequest): Promise<StartedSession> {
+export async function startSession(
+  env: Pick<Env, "SESSIONS" | "GRANT_SHARDS">,
+  request: AuthorizationRequest,
+  relay: string,
+  authn: Readonly<Record<string, string>>,
+): Promise<string> {
   for (;;) {
     const id = randomHandle();
-    const relay = randomHandle();
     const { stub, idHash } = await stubFor(env, id);
-    if (await stub.create(idHash, request, await sha256Hex(relay))) {
-      return { relay, setCookie: hostCookie(SESSION_COOKIE, id, Math.floor(SESSION_TTL_MS / 1000)) };
-    }
+    if (await stub.create(idHash, request, await sha256Hex(relay), authn)) return hostCookie(SESSION_COOKIE, id, Math.floor(SESSION_TTL_MS / 1000));
   }
 }
 
@@ -51,9 +53,20 @@ export async function readSession(env: Pick<Env, "SESSIONS" | "GRANT_SHARDS">, i
   return stub.get(idHash);
 }
 
-export async function markAuthenticated(env: Pick<Env, "SESSIONS" | "GRANT_SHARDS">, id: string, relay: string, subject: string): Promise<AuthorizationSession | null> {
+/** X-3: the session's pending authentication, handed out once for the relay the Person brought back. */
+export async function beginVerification(env: Pick<Env, "SESSIONS" | "GRANT_SHARDS">, id: string, relay: string): Promise<AuthorizationSession | null> {
   const { stub, idHash } = await stubFor(env, id);
-  return stub.authenticated(idHash, await sha256Hex(relay), subject);
+  return stub.beginVerification(idHash, await sha256Hex(relay));
+}
+
+export async function markAuthenticated(env: Pick<Env, "SESSIONS" | "GRANT_SHARDS">, id: string, subject: string): Promise<AuthorizationSession | null> {
+  const { stub, idHash } = await stubFor(env, id);
+  return stub.authenticated(idHash, subject);
+}
+
+export async function abandonSession(env: Pick<Env, "SESSIONS" | "GRANT_SHARDS">, id: string): Promise<AuthorizationSession | null> {
+  const { stub, idHash } = await stubFor(env, id);
+  return stub.abandon(idHash);
 }
 
 export async function finishSession(env: Pick<Env, "SESSIONS" | "GRANT_SHARDS">, id: string): Promise<AuthorizationSession | null> {

@@ -3,7 +3,7 @@
  * (durable-objects/grant-store.ts explains the layout). Handles never leave this module in plain
  * form except towards the client that receives them.
  */
-import type { Grant, GrantStore, RedeemResult, TokenGrant } from "../../durable-objects/grant-store.ts";
+import type { Grant, GrantStore, Presented, RedeemResult, TokenGrant } from "../../durable-objects/grant-store.ts";
 import { randomHandle } from "../shared/crypto.ts";
 import { hashHandle, hashHandleSync, shardCountOf } from "../shared/shard.ts";
 import type { Env } from "./env.ts";
@@ -47,7 +47,7 @@ export type Redemption = ({ token: string } & Extract<RedeemResult, { ok: true }
 export async function redeemCode(
   env: Pick<Env, "GRANTS" | "GRANT_SHARDS">,
   code: string,
-  presented: { clientId: string; redirectUri: string; tokenEndpoint: string },
+  presented: Presented,
 ): Promise<Redemption> {
   const shards = shardCount(env);
   const c = await hashHandle(code, shards);

@@ -3,7 +3,8 @@
  * multi-tenant by hostname (tenants.ts).
  *
  * Request order, visible here on purpose (W-3):
- *   front channel (Person's browser): /oauth/authorize, /oauth/authn/return, /oauth/consent
+ *   front channel (Person's browser): /oauth/authorize, /oauth/authn/return, /oauth/consent;
+ *                                     /saml/metadata (public, for DigiD onboarding)
  *   back channel (DVP Server): whitelist gate -> /oauth/token | resource endpoints
  */
 import { Hono } from "hono";
@@ -16,6 +17,7 @@ import { whitelistGate, type BackchannelVariables } from "./backchannel.ts";
 import { consentDecision, consentForm } from "./consent.ts";
 import type { Env } from "./env.ts";
 import { resourceEndpoint } from "./resource.ts";
+import { samlMetadata } from "./saml-metadata.ts";
 import { ownHostnames, recordLapsed } from "./tenants.ts";
 import { tokenEndpoint } from "./token.ts";
 
@@ -38,6 +40,7 @@ const FRONT_CHANNEL: ReadonlyMap<string, readonly string[]> = new Map([
   ["/oauth/authorize", ["GET", "HEAD"]],
   ["/oauth/authn/return", ["GET", "HEAD"]],
   ["/oauth/consent", ["GET", "HEAD", "POST"]],
+  ["/saml/metadata", ["GET", "HEAD"]],
 ]);
 
 const app = new Hono<{ Bindings: Env; Variables: BackchannelVariables }>();
@@ -60,6 +63,7 @@ app.get("/oauth/authorize", authorizeEndpoint);
 app.get("/oauth/authn/return", authnReturn);
 app.get("/oauth/consent", consentForm);
 app.post("/oauth/consent", consentDecision);
+app.get("/saml/metadata", samlMetadata);
 app.post("/oauth/token", tokenEndpoint);
 app.all("/oauth/token", () => new Response(null, { status: 405, headers: { allow: "POST" } }));
 app.all("*", resourceEndpoint);

@@ -4,7 +4,8 @@
  *
  * AS-4 authorization_code only; AS-11 the certificate CN is the client (= client_id) and the code was
  * issued to it; AS-12 the client is confidential: mutual TLS is its authentication; AS-14 client_id
- * may be sent and is then checked; AS-7/AS-10 single use, 900 s; S-3 parameters in the body only.
+ * may be sent and is then checked; AS-7/AS-10 single use, 900 s; S-3 parameters in the body only;
+ * X-1 a code bound to a PKCE challenge needs its code_verifier.
  */
 import type { Context } from "hono";
 import { LIFETIME_MS } from "../../durable-objects/grant-store.ts";
@@ -16,6 +17,7 @@ import { NO_STORE, TokenError, tokenErrorResponse } from "../shared/oauth/errors
 import type { BackchannelVariables } from "./backchannel.ts";
 import type { Env } from "./env.ts";
 import { redeemCode } from "./grants.ts";
+import { isCodeVerifier, s256 } from "./pkce.ts";
 import { medmijRequestId } from "./request-id.ts";
 import { endpointId } from "./tenants.ts";
 import { rateLimit } from "./rate-limit.ts";
@@ -63,16 +65,20 @@ async function handle(c: Context<{ Bindings: Env; Variables: BackchannelVariable
   // AS-11/AS-14: a client_id that is sent must be the certificate's CN.
   if (sentClientId !== undefined && sentClientId !== clientId) throw new TokenError("invalid_client", "client_id does not match the client certificate");
 
+  // X-1: the verifier's shape here; whether it matches the code's challenge, in the GrantStore transaction.
+  const codeVerifier = params.get("code_verifier");
+  if (codeVerifier !== undefined && !isCodeVerifier(codeVerifier)) throw new TokenError("invalid_request", "code_verifier must be 43 to 128 unreserved characters");
+
   // AS-12/AS-13: the authenticated client must be an OAuth client on the list.
   const clients = await listIndex(c.env.LISTS, "OAuthclientlist");
   if (!clients?.client(clientId)) throw new TokenError("invalid_client", "client is not on the OAuthclientlist");
 
   const tokenEndpoint = endpointId(url)!;
-  const result = await redeemCode(c.env, code, { clientId, redirectUri, tokenEndpoint });
+  const result = await redeemCode(c.env, code, { clientId, redirectUri, tokenEndpoint, ...(codeVerifier === undefined ? {} : { pkceChallenge: s256(codeVerifier) }) });
   if (!result.ok) {
     log("warn", "token.refused", { requestId: medmijRequestId(c.req.raw), client: clientId, refusal: result.refusal, revokedTokens: result.revokedTokens });
     // One description for every refusal: the client learns nothing about which check failed.
-    throw new TokenError("invalid_grant", "the authorization code is invalid, expired, already used, or was issued to another client or redirect_uri");
+    throw new TokenError("invalid_grant", "the authorization code is invalid, expired, already used, or was issued to another client, redirect_uri or code_verifier");
   }
   log("info", "token.issued", {
     requestId: medmijRequestId(c.req.raw),

@@ -2,13 +2,11 @@
  * Randomness, hashing and comparison for secrets. Web Crypto only (runs on workerd and Deno).
  */
 
-const encoder = new TextEncoder();
+import { base64url } from "./base64.ts";
 
-export function base64url(bytes: Uint8Array): string {
-  let bin = "";
-  for (const b of bytes) bin += String.fromCharCode(b);
-  return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
+export { base64url } from "./base64.ts";
+
+const encoder = new TextEncoder();
 
 export function hex(bytes: Uint8Array): string {
   let s = "";

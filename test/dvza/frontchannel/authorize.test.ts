@@ -3,47 +3,13 @@
  * AS-17, L-8), Person authentication through the DigiD simulator (S-6), consent (AS-1, AS-2) and
  * the code it yields, redeemed at the token endpoint (AS-7..AS-11).
  */
-import { abortAllDurableObjects, env } from "cloudflare:test";
+import { abortAllDurableObjects } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { Env } from "../../../workers/dvza/env.ts";
 import worker from "../../../workers/dvza/index.ts";
 import { DELINDE_HOST, DVP_APP, DVP_KLUIS, OCL, UMC_HOST, storeLists } from "../../helpers/network.ts";
 import { Browser, formField, location } from "../../helpers/browser.ts";
 import { redeem } from "../token/helpers.ts";
-
-const dvzaEnv = env as unknown as Env & { DIGID_SIM: Fetcher };
-const DIGID = "digid.medmij.localhost";
-const REDIRECT = `https://${DVP_KLUIS}/oauth/callback`;
-const AUTHORIZE = `https://${UMC_HOST}/oauth/authorize`;
-
-function authorizeUrl(params: Record<string, string | undefined>, base = AUTHORIZE): string {
-  const defaults: Record<string, string> = { response_type: "code", client_id: DVP_KLUIS, redirect_uri: REDIRECT, scope: "umcharderwijk~48", state: "s-123" };
-  const q = new URLSearchParams();
-  for (const [k, v] of Object.entries({ ...defaults, ...params })) if (v !== undefined) q.append(k, v);
-  return `${base}?${q}`;
-}
-
-function browser(): Browser {
-  return new Browser({ [DIGID]: dvzaEnv.DIGID_SIM });
-}
-
-/** authorize -> DigiD simulator -> back to the AS -> consent page. */
-async function toConsent(b: Browser, url = authorizeUrl({}), bsn = "999990019"): Promise<{ page: Response; html: string }> {
-  const toDigid = await b.get(url);
-  expect(toDigid.status).toBe(302);
-  const login = location(toDigid);
-  expect(new URL(login).host).toBe(DIGID);
-  const form = await (await b.get(login)).text();
-  const back = await b.post(`https://${DIGID}/login`, { bsn, RelayState: formField(form, "RelayState")!, return: formField(form, "return")! });
-  const toConsentPage = await b.get(location(back));
-  expect(location(toConsentPage)).toBe("/oauth/consent");
-  const page = await b.get(`https://${new URL(url).host}/oauth/consent`);
-  return { page, html: await page.clone().text() };
-}
-
-async function decide(b: Browser, html: string, decision: "ja" | "nee", host = UMC_HOST): Promise<Response> {
-  return b.post(`https://${host}/oauth/consent`, { csrf: formField(html, "csrf")!, decision });
-}
+import { AUTHORIZE, DIGID, REDIRECT, authorizeUrl, browser, decide, dvzaEnv, toConsent } from "./helpers.ts";
 
 beforeEach(async () => {
   await abortAllDurableObjects();
@@ -235,11 +201,13 @@ describe("the full run: authorize, DigiD, consent, code, token", () => {
     const back = location(await b.post(`https://${DIGID}/login`, { bsn: "999990020", RelayState: formField(form, "RelayState")!, return: formField(form, "return")! }));
     // Another browser (without this session) bringing the answer gets nothing.
     expect((await new Browser({ [DIGID]: dvzaEnv.DIGID_SIM }).get(back)).status).toBe(400);
-    // Another session bringing it is refused as well: the relay belongs to the first session.
+    // Another session bringing it is refused as well, before the artifact is touched: the relay belongs
+    // to the first session, so a stolen answer cannot even burn the Person's artifact.
     const other = browser();
     await other.get(authorizeUrl({ state: "other" }));
     expect((await other.get(back)).status).toBe(400);
-    // The artifact was spent by that attempt; a DigiD answer is good for one resolution only.
+    // The session that asked completes, once; the same answer again finds the session past that step (X-3).
+    expect(location(await b.get(back))).toBe("/oauth/consent");
     expect((await b.get(back)).status).toBe(400);
     const artifact = new URL(back).searchParams.get("SAMLart")!;
     const resolve = await dvzaEnv.DIGID_SIM.fetch(`https://${DIGID}/resolve`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: `artifact=${artifact}` });

@@ -49,7 +49,7 @@ describe("successful redemption", () => {
     const token = ((await (await redeem(code)).json()) as { access_token: string }).access_token;
     const h = await hashHandle(code, shardCount(dvzaEnv));
     const rows = await runInDurableObject(grantStub(dvzaEnv, h.shard) as DurableObjectStub<GrantStore>, (_o, state) =>
-      state.storage.sql.exec("SELECT * FROM codes UNION ALL SELECT code_hash, client_id, redirect_uri, scope, zorgaanbieder, gegevensdienst, subject, token_endpoint, issued_at, expires_at, NULL, revoked_at FROM tokens").toArray(),
+      state.storage.sql.exec("SELECT * FROM codes UNION ALL SELECT code_hash, client_id, redirect_uri, scope, zorgaanbieder, gegevensdienst, subject, token_endpoint, issued_at, expires_at, NULL, revoked_at, NULL FROM tokens").toArray(),
     );
     const dump = JSON.stringify(rows);
     expect(dump).not.toContain(code);

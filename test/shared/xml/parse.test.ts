@@ -81,10 +81,18 @@ describe("security", () => {
 });
 
 describe("builds the exact tree", () => {
-  it("decodes references and CDATA, drops comments and PIs, merges adjacent text", () => {
-    const { root } = parseXml('\uFEFF<?xml version="1.0" encoding="UTF-8"?><!-- c --><a x="1&amp;2&#x9;3">a&lt;b<!-- c --><![CDATA[<&>]]>&#233;<?pi x?></a>');
+  it("decodes references and CDATA, drops comments, merges adjacent text, keeps PIs inside the root (C14N renders them)", () => {
+    const { root } = parseXml('\uFEFF<?xml version="1.0" encoding="UTF-8"?><!-- c --><?outside x?><a x="1&amp;2&#x9;3">a&lt;b<!-- c --><![CDATA[<&>]]>&#233;<?pi x?></a>');
     expect(root.attributes).toEqual([{ name: "x", ns: "", prefix: "", value: "1&2\t3" }]);
-    expect(root.children).toEqual([{ kind: "text", value: "a<b<&>é" }]);
+    expect(root.children).toEqual([
+      { kind: "text", value: "a<b<&>é" },
+      { kind: "pi", target: "pi", data: "x" },
+    ]);
+  });
+
+  it("parses a fragment in the namespace context it was cut from (a decrypted assertion)", () => {
+    const { root } = parseXml("<saml:Assertion/>", { namespaces: new Map([["saml", "urn:oasis:names:tc:SAML:2.0:assertion"]]) });
+    expect(root.ns).toBe("urn:oasis:names:tc:SAML:2.0:assertion");
   });
 
   it("normalises line ends and white space in attribute values", () => {

@@ -1,16 +1,54 @@
 /**
- * The boundary to the Dienstverlener authenticatie (SPEC §1, S-6): how the AS learns who the Person is.
+ * The boundary to the Dienstverlener authenticatie (SPEC §1, S-6, X-3): how the AS learns who the Person is.
  *
- * A production adapter speaks DigiD's SAML interface (artifact binding: the browser brings back an
- * artifact, the AS resolves it over a mutually authenticated back channel) or its CGI interface.
- * `start` sends the Person away with a one-time relay value; `complete` turns what the Person brings
- * back into a subject. The relay ties the answer to the session that asked (AuthorizationSessions).
+ * `start` sends the Person to the identity provider with the session's one-time relay value, and returns
+ * what the adapter must remember until the Person comes back (`pending`: a SAML AuthnRequest ID, an OIDC
+ * nonce and PKCE verifier). The session stores it and hands it back exactly once: the return endpoint
+ * first takes the session out of its authenticating phase (so a replayed answer finds nothing), then
+ * calls `complete` with it.
  */
-export type AuthnResult = { ok: true; subject: string; relay: string } | { ok: false; reason: string };
+export type AuthnPending = Readonly<Record<string, string>>;
+
+export interface AuthnStart {
+  /** The response that sends the Person's browser to the identity provider. */
+  readonly redirect: Response;
+  readonly pending: AuthnPending;
+}
+
+export type AuthnOutcome =
+  | { readonly ok: true; readonly subject: string }
+  /**
+   * `idp-status`: the identity provider answered that the Person did not authenticate (cancelled, failed).
+   * `refused`: the answer is invalid, forged, expired or replayed. `unavailable`: the identity provider
+   * could not be reached in time. The reason goes to our log only and never holds personal data.
+   */
+  | { readonly ok: false; readonly kind: "idp-status" | "refused" | "unavailable"; readonly reason: string };
+
+export interface AuthnContext {
+  /** The one-time relay value tying the answer to the session (SAML RelayState, OIDC state). */
+  readonly relay: string;
+  /** This host's return endpoint: https://<host>/oauth/authn/return. */
+  readonly returnUrl: string;
+}
 
 export interface Authenticator {
-  /** The response that sends the Person's browser to the identity provider. */
-  start(relay: string, returnUrl: string): Response;
-  /** Read the identity provider's answer from the return request (GET /oauth/authn/return). */
-  complete(request: Request): Promise<AuthnResult>;
+  start(ctx: AuthnContext): Promise<AuthnStart>;
+  /** The relay value in the identity provider's answer, before anything else is read from it. */
+  relayOf(request: Request): string | undefined;
+  /** Read and verify the identity provider's answer; `pending` is what `start` returned for this session. */
+  complete(request: Request, pending: AuthnPending, ctx: AuthnContext): Promise<AuthnOutcome>;
+}
+
+const RELAY = /^[A-Za-z0-9_-]{43}$/;
+
+/** The single value of a query parameter that must appear once, or undefined. */
+export function single(url: URL, name: string): string | undefined {
+  const all = url.searchParams.getAll(name);
+  return all.length === 1 ? all[0] : undefined;
+}
+
+/** A relay value as this AS draws them (randomHandle: 43 base64url characters). */
+export function relayParameter(request: Request, name: string): string | undefined {
+  const v = single(new URL(request.url), name);
+  return v !== undefined && RELAY.test(v) ? v : undefined;
 }

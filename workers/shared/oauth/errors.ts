@@ -64,14 +64,29 @@ export function redirectTo(location: string, extra: Record<string, string> = {})
   return new Response(null, { status: 302, headers: { location, ...NO_STORE, "referrer-policy": "no-referrer", ...extra } });
 }
 
-/**
- * RFC 6749 §4.1.2.1: the error goes to the redirect_uri *only after* it was validated (AS-16), with
- * the state when the request had one.
- */
-export function authorizeErrorRedirect(validatedRedirectUri: string, state: string | undefined, e: AuthorizeError, extra: Record<string, string> = {}): Response {
-  const params: Record<string, string> = { error: e.code, error_description: safeDescription(e.description) };
-  if (state !== undefined) params.state = state;
-  return redirectTo(withQuery(validatedRedirectUri, params), extra);
+/** Where an authorization response goes: a redirect_uri that passed validation (AS-16), with its state and our issuer. */
+export interface AuthorizationReturn {
+  readonly redirectUri: string;
+  readonly state: string | undefined;
+  /** RFC 9207 (X-2): this AS's issuer identifier, on every authorization response. */
+  readonly issuer: string;
+}
+
+/** The URI of an authorization response: the parameters, state and `iss` added to the redirect_uri. */
+export function authorizationResponseUri(to: AuthorizationReturn, params: Record<string, string>): string {
+  const all: Record<string, string> = { ...params };
+  if (to.state !== undefined) all.state = to.state;
+  all.iss = to.issuer;
+  return withQuery(to.redirectUri, all);
+}
+
+/** RFC 6749 §4.1.2.1: the error, as the URI it goes to (AS-16: only a validated redirect_uri). */
+export function authorizeErrorUri(to: AuthorizationReturn, e: AuthorizeError): string {
+  return authorizationResponseUri(to, { error: e.code, error_description: safeDescription(e.description) });
+}
+
+export function authorizeErrorRedirect(to: AuthorizationReturn, e: AuthorizeError, extra: Record<string, string> = {}): Response {
+  return redirectTo(authorizeErrorUri(to, e), extra);
 }
 
 /** RFC 6749 §5.2: 400, or 401 with WWW-Authenticate for invalid_client. */

@@ -10,11 +10,16 @@
  * Security: any `<!DOCTYPE` is refused (no DTD processing: no external entities, no entity
  * expansion); depth and node count are bounded.
  */
-import { XmlSyntaxError, type XmlAttribute, type XmlDocument, type XmlElement, type XmlNode } from "./types.ts";
+import { XmlSyntaxError, type XmlAttribute, type XmlDocument, type XmlElement, type XmlNode, type XmlProcessingInstruction } from "./types.ts";
 
 export interface ParseLimits {
   readonly maxDepth?: number;
   readonly maxNodes?: number;
+  /**
+   * Namespace bindings in scope around the document: set when the text is a fragment cut from a larger
+   * document, such as a decrypted SAML assertion read in the context of its EncryptedAssertion.
+   */
+  readonly namespaces?: ReadonlyMap<string, string>;
 }
 
 const XML_NS = "http://www.w3.org/XML/1998/namespace";
@@ -51,7 +56,7 @@ class Scanner {
 
   constructor(
     readonly s: string,
-    readonly limits: Required<ParseLimits>,
+    readonly limits: Required<Omit<ParseLimits, "namespaces">>,
   ) {}
 
   /** 1-based line of `pos`, advanced incrementally (total cost linear in the input). */
@@ -150,7 +155,7 @@ function comment(sc: Scanner): void {
   sc.pos = end + 3;
 }
 
-function processingInstruction(sc: Scanner): void {
+function processingInstruction(sc: Scanner): XmlProcessingInstruction {
   const start = sc.pos;
   sc.pos += 2;
   const target = sc.name();
@@ -159,7 +164,9 @@ function processingInstruction(sc: Scanner): void {
   const end = sc.s.indexOf("?>", sc.pos);
   if (end < 0) sc.fail("unterminated processing instruction", start);
   if (end > sc.pos && !sc.skipSpace()) sc.fail("space expected after the processing-instruction target");
+  const data = sc.s.slice(sc.pos, end);
   sc.pos = end + 2;
+  return { kind: "pi", target, data };
 }
 
 /** Comments, PIs and white space outside the root element. */
@@ -313,7 +320,10 @@ function element(sc: Scanner, rootScope: NsScope): XmlElement {
       top.text += sc.s.slice(sc.pos + 9, end);
       sc.pos = end + 3;
     } else if (sc.startsWith("<?")) {
-      processingInstruction(sc);
+      // Kept in the tree: canonical XML renders processing instructions inside an element (C14N §2.3).
+      const pi = processingInstruction(sc);
+      flushText(top);
+      top.children.push(pi);
     } else if (sc.startsWith("<!")) {
       sc.fail("markup declarations are not allowed here");
     } else {
@@ -355,7 +365,7 @@ export function parseXml(input: string, limits: ParseLimits = {}): XmlDocument {
   misc(sc);
   if (sc.startsWith("<!DOCTYPE") || sc.startsWith("<!doctype")) sc.fail("document type declarations are not allowed (no DTD processing)");
   if (!sc.startsWith("<") || sc.startsWith("<!")) sc.fail(sc.pos >= s.length ? "no root element" : "the root element was expected");
-  const root = element(sc, new Map());
+  const root = element(sc, limits.namespaces ?? new Map());
   misc(sc);
   if (sc.pos < s.length) sc.fail(sc.startsWith("<") ? "only one root element is allowed" : "content after the root element");
   return { root };

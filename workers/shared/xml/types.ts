@@ -36,7 +36,15 @@ export interface XmlText {
   readonly value: string;
 }
 
-export type XmlNode = XmlElement | XmlText;
+/** A processing instruction inside the root element (those outside it are not kept). */
+export interface XmlProcessingInstruction {
+  readonly kind: "pi";
+  readonly target: string;
+  /** Everything between the white space after the target and `?>`. */
+  readonly data: string;
+}
+
+export type XmlNode = XmlElement | XmlText | XmlProcessingInstruction;
 
 export interface XmlDocument {
   readonly root: XmlElement;

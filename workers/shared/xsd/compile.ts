@@ -33,7 +33,7 @@ function kids(el: XmlElement): XmlElement[] {
     if (n.kind === "element") {
       if (n.ns !== XS) throw new XsdUnsupportedError(`line ${n.line}: foreign element {${n.ns}}${n.name} in the schema`);
       if (n.name !== "annotation") out.push(n);
-    } else if (n.value.trim() !== "") {
+    } else if (n.kind === "text" && n.value.trim() !== "") {
       throw new XsdUnsupportedError(`line ${el.line}: text inside xs:${el.name}`);
     }
   }
