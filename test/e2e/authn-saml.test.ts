@@ -124,6 +124,7 @@ describe("S-6/X-3: the SAML exchange itself", () => {
   it.each([
     ["an EncryptedAssertion (AES-256-GCM, RSA-OAEP)", { encrypt: "http://www.w3.org/2009/xmlenc11#aes256-gcm" }],
     ["an EncryptedAssertion (AES-256-CBC, RSA-OAEP)", { encrypt: "http://www.w3.org/2001/04/xmlenc#aes256-cbc" }],
+    ["an EncryptedID inside an EncryptedAssertion", { encrypt: "http://www.w3.org/2009/xmlenc11#aes256-gcm", encryptNameId: true }],
     ["a signed Response around the signed assertion", { signResponse: true }],
     ["level Hoog above the minimum", { level: "Hoog" }],
   ])("%s is accepted", async (_name, behaviour) => {

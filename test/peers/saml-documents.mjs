@@ -18,6 +18,7 @@ export async function samlTestDocuments() {
       { signResponse: true },
       { encrypt: "http://www.w3.org/2009/xmlenc11#aes256-gcm" },
       { encrypt: "http://www.w3.org/2001/04/xmlenc#aes256-cbc" },
+      { encryptNameId: true },
       { status: "cancel" },
       { status: "NoAvailableIDP" },
       { wrap: "moved" },

@@ -47,6 +47,8 @@ export const DEFAULT_BEHAVIOUR = Object.freeze({
   signingKey: "idp",
   /** null, or an xmlenc content algorithm: the assertion arrives as EncryptedAssertion. */
   encrypt: null,
+  /** The NameID arrives as EncryptedID (AES-256-GCM). */
+  encryptNameId: false,
   keyTransport: "http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p",
   /** null (Success) or a key of STATUS. */
   status: null,
@@ -263,12 +265,18 @@ export function createSamlIdp({ host = "digid-idp.medmij.localhost", entityId = 
     return `<samlp:Status><samlp:StatusCode Value="${top}"><samlp:StatusCode Value="${second}"/></samlp:StatusCode>${message ? `<samlp:StatusMessage>${message}</samlp:StatusMessage>` : ""}</samlp:Status>`;
   }
 
-  function assertionXml({ id = newId(), bsn, requestId, acs, now, b }) {
+  async function subjectIdXml(nameId, b) {
+    const plain = `<saml:NameID xmlns:saml="${SAML}">${escapeXml(nameId)}</saml:NameID>`;
+    if (!b.encryptNameId) return plain;
+    return `<saml:EncryptedID>${await encryptAssertion(plain, sp.encryptionCertPem, { ...b, encrypt: "http://www.w3.org/2009/xmlenc11#aes256-gcm" })}</saml:EncryptedID>`;
+  }
+
+  async function assertionXml({ id = newId(), bsn, requestId, acs, now, b }) {
     const t = (s) => iso(now + (b.clockShift + s) * 1000);
     const audience = b.audience ?? sp.entityId;
     const recipient = b.recipient ?? acs;
     const nameId = b.nameId ?? `s00000000:${bsn}`;
-    return `<saml:Assertion xmlns:saml="${SAML}" ID="${id}" Version="2.0" IssueInstant="${t(0)}"><saml:Issuer>${escapeXml(b.issuer ?? entityId)}</saml:Issuer><saml:Subject><saml:NameID>${escapeXml(nameId)}</saml:NameID><saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml:SubjectConfirmationData InResponseTo="${escapeXml(b.inResponseTo ?? requestId)}" Recipient="${escapeXml(recipient)}" NotOnOrAfter="${t(b.validitySeconds)}"/></saml:SubjectConfirmation></saml:Subject><saml:Conditions NotBefore="${t(b.notBeforeShift)}" NotOnOrAfter="${t(b.validitySeconds)}"><saml:AudienceRestriction><saml:Audience>${escapeXml(audience)}</saml:Audience></saml:AudienceRestriction></saml:Conditions><saml:AuthnStatement AuthnInstant="${t(0)}" SessionIndex="${newId()}"><saml:AuthnContext><saml:AuthnContextClassRef>${LEVELS[b.level] ?? b.level}</saml:AuthnContextClassRef><saml:AuthenticatingAuthority>${escapeXml(entityId)}</saml:AuthenticatingAuthority></saml:AuthnContext></saml:AuthnStatement></saml:Assertion>`;
+    return `<saml:Assertion xmlns:saml="${SAML}" ID="${id}" Version="2.0" IssueInstant="${t(0)}"><saml:Issuer>${escapeXml(b.issuer ?? entityId)}</saml:Issuer><saml:Subject>${await subjectIdXml(nameId, b)}<saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml:SubjectConfirmationData InResponseTo="${escapeXml(b.inResponseTo ?? requestId)}" Recipient="${escapeXml(recipient)}" NotOnOrAfter="${t(b.validitySeconds)}"/></saml:SubjectConfirmation></saml:Subject><saml:Conditions NotBefore="${t(b.notBeforeShift)}" NotOnOrAfter="${t(b.validitySeconds)}"><saml:AudienceRestriction><saml:Audience>${escapeXml(audience)}</saml:Audience></saml:AudienceRestriction></saml:Conditions><saml:AuthnStatement AuthnInstant="${t(0)}" SessionIndex="${newId()}"><saml:AuthnContext><saml:AuthnContextClassRef>${LEVELS[b.level] ?? b.level}</saml:AuthnContextClassRef><saml:AuthenticatingAuthority>${escapeXml(entityId)}</saml:AuthenticatingAuthority></saml:AuthnContext></saml:AuthnStatement></saml:Assertion>`;
   }
 
   async function buildArtifactResponse({ resolveId, state, now = Date.now() }) {
@@ -282,10 +290,11 @@ export function createSamlIdp({ host = "digid-idp.medmij.localhost", entityId = 
     if (!state) status = "RequestDenied"; // unknown, used or expired artifact
     else if (state.cancelled) status = "cancel";
     if (!status) {
-      let assertion = assertionXml({ bsn: state.bsn, requestId: state.requestId, acs: state.acs, now, b });
+      let assertion = await assertionXml({ bsn: state.bsn, requestId: state.requestId, acs: state.acs, now, b });
       if (b.signAssertion) assertion = sign(assertion);
       if (b.tamper) assertion = assertion.replace(`s00000000:${state.bsn}`, "s00000000:999990032");
-      const forged = () => assertionXml({ bsn: "999990032", requestId: state.requestId, acs: state.acs, now, b });
+      const forgedXml = await assertionXml({ bsn: "999990032", requestId: state.requestId, acs: state.acs, now, b });
+      const forged = () => forgedXml;
       if (b.wrap === "moved") {
         inner = `<samlp:Extensions>${assertion}</samlp:Extensions>${statusXml(null)}${forged()}`;
       } else if (b.wrap === "duplicated") {
