@@ -31,6 +31,8 @@ export interface LocalNetwork {
   readonly mf: Miniflare;
   /** The Node-side identity provider when the network runs with authn "digid-saml" or "oidc". */
   readonly peers: { readonly kind: string; readonly idp?: any; readonly broker?: any } | undefined;
+  /** The providers' own FHIR servers (test/peers/fhir-server.mjs) when the network runs with fhir "upstream". */
+  readonly upstreams: Record<string, any>;
   /** Raw worker log lines (stdout and stderr of workerd), newest last. */
   readonly logs: string[];
   /** Worker log lines that are JSON, optionally only those of one event. */
@@ -61,6 +63,9 @@ export declare function startNetwork(options?: {
   /** How the DVZAs authenticate Persons: the DigiD simulator (default), the SAML test IdP, or the OIDC broker. */
   authn?: "digid-sim" | "digid-saml" | "oidc";
   authnOptions?: { oidc?: { clientAuth?: "private_key_jwt" | "client_secret_basic"; encryptIdToken?: boolean } };
+  /** Where providers' data comes from: their FhirStore (default) or their own FHIR servers (X-4). */
+  fhir?: "store" | "upstream";
+  fhirOptions?: { providers?: string[]; tokenTtlSeconds?: number };
   /** More Node-side peers: hostname -> service function. */
   nodeServices?: Record<string, (request: Request) => Promise<Response>>;
 }): Promise<LocalNetwork>;

@@ -91,16 +91,21 @@ const MAX_LOG_LINES = 20_000;
  * "digid-saml" (the SAML test IdP) or "oidc" (the node-oidc-provider broker); both peers run in this
  * Node process and the network routes their hostnames to them (`nodeServices`).
  */
-export async function startNetwork({ port = 8787, host = "127.0.0.1", only, build = true, seed = true, verbose = false, extraWorkers = [], dvzaBindings = {}, faults, authn = "digid-sim", authnOptions = {}, nodeServices = {} } = {}) {
+export async function startNetwork({ port = 8787, host = "127.0.0.1", only, build = true, seed = true, verbose = false, extraWorkers = [], dvzaBindings = {}, faults, authn = "digid-sim", authnOptions = {}, fhir = "store", fhirOptions = {}, nodeServices = {} } = {}) {
   const base0 = networkLayout({ only });
   const peers = authn === "digid-sim" ? undefined : await (await import("../test/peers/authn.mjs")).createAuthnPeers(authn, { dvzaHostnames: base0.filter((w) => w.script === "dvza").flatMap((w) => w.hostnames), ...authnOptions });
-  const services = { ...(peers?.nodeServices ?? {}), ...nodeServices };
+  // fhir "upstream": providers' own FHIR servers (X-4) instead of their FhirStore.
+  const fhirPeers = fhir === "upstream" ? await (await import("../test/peers/fhir-upstreams.mjs")).createFhirUpstreams(fhirOptions) : undefined;
+  const services = { ...(peers?.nodeServices ?? {}), ...(fhirPeers?.nodeServices ?? {}), ...nodeServices };
+  const mutualTls = (clientHostname) => ({ name: "local-network", entrypoint: "MutualTls", props: { clientHostname } });
   const withAuthn = (w) => {
     if (w.script !== "dvza") return w;
     const serviceBindings = { ...(w.options.serviceBindings ?? {}) };
     // The DVZA's client certificate towards the IdP's artifact resolution service (two-sided TLS).
-    if (peers?.dvzaMtlsBinding) serviceBindings[peers.dvzaMtlsBinding] = { name: "local-network", entrypoint: "MutualTls", props: { clientHostname: w.hostnames[0] } };
-    return { ...w, options: { ...w.options, serviceBindings, bindings: { ...w.options.bindings, ...(peers?.dvzaBindings ?? {}), ...dvzaBindings } } };
+    if (peers?.dvzaMtlsBinding) serviceBindings[peers.dvzaMtlsBinding] = mutualTls(w.hostnames[0]);
+    const upstream = fhirPeers?.dvzaConfig(w.providers ?? []) ?? { bindings: {}, mtls: {} };
+    for (const [binding, clientHostname] of Object.entries(upstream.mtls)) serviceBindings[binding] = mutualTls(clientHostname);
+    return { ...w, options: { ...w.options, serviceBindings, bindings: { ...w.options.bindings, ...(peers?.dvzaBindings ?? {}), ...upstream.bindings, ...dvzaBindings } } };
   };
   const layout = [...base0.map(withAuthn), ...extraWorkers];
   const scripts = [...new Set(layout.filter((w) => w.script).map((w) => w.script)), "local-network"];
@@ -156,6 +161,8 @@ export async function startNetwork({ port = 8787, host = "127.0.0.1", only, buil
   const net = {
     mf,
     peers,
+    /** The providers' own FHIR servers when the network runs with fhir "upstream", by Zorgaanbieder. */
+    upstreams: fhirPeers?.upstreams ?? {},
     logs,
     /** Worker log lines parsed as JSON (others skipped), optionally only those of one event. */
     events(event) {
@@ -190,6 +197,7 @@ export async function startNetwork({ port = 8787, host = "127.0.0.1", only, buil
     async dispose() {
       await mf.dispose();
       await peers?.dispose();
+      await fhirPeers?.dispose();
     },
   };
   if (seed) {

@@ -5,7 +5,9 @@ const port = Number(process.env.PORT ?? 8787);
 const only = process.env.ONLY ? process.env.ONLY.split(",") : undefined;
 // AUTHN=digid-saml or AUTHN=oidc: the DVZAs authenticate through the SAML test IdP or the OIDC broker.
 const authn = process.env.AUTHN ?? "digid-sim";
-const net = await startNetwork({ port, only, verbose: process.env.VERBOSE === "1", authn });
+// FHIR=upstream: umcharderwijk@medmij's Resource Server fronts its own FHIR server (X-4) instead of a FhirStore.
+const fhir = process.env.FHIR ?? "store";
+const net = await startNetwork({ port, only, verbose: process.env.VERBOSE === "1", authn, fhir });
 
 const line = (label, url) => console.log(`  ${label.padEnd(34)} ${url}`);
 console.log(`\nLocal MedMij network on http://127.0.0.1:${net.port} (hostnames *.localhost resolve to loopback)\n`);
@@ -18,6 +20,7 @@ for (const w of net.layout) {
 if (net.layout.some((w) => w.name.startsWith("dvp-"))) {
   console.log(`\nStart here: ${net.base(HOSTS.dvpKluis)}/  (the PGO of "Gezondheidskluis & Co")`);
 }
+if (fhir === "upstream") for (const [naam, u] of Object.entries(net.upstreams)) console.log(`\n${naam} serves from its own FHIR server ${u.baseUrl}`);
 console.log(`\nPerson authentication: ${authn}${authn === "digid-sim" ? " (AUTHN=digid-saml or AUTHN=oidc for the production adapters)" : ""}`);
 console.log(`\nRegistratie admin token (PUT /admin/lists/<file>): ${net.adminToken}`);
 console.log("Lists refresh on every node every 5 minutes. Ctrl-C to stop.\n");

@@ -7,7 +7,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { HOSTS, startNetwork, type LocalNetwork, type LogEvent } from "../../scripts/local-network.mjs";
-import { NetBrowser, field } from "./browser.ts";
+import { NetBrowser, field, startAtPgo } from "./browser.ts";
 
 let net: LocalNetwork;
 let idp: { behaviour: Record<string, unknown>; reset(): void; seen: { authnRequests: Record<string, string>[]; artifactResolves: Record<string, string>[] }; host: string };
@@ -292,10 +292,7 @@ describe("the whole network through SAML", () => {
   it("a Person collects BgZ at the PGO, authenticating with DigiD SAML", async () => {
     const b = new NetBrowser(net);
     const pgo = net.base(HOSTS.dvpKluis);
-    await b.post(`${pgo}/login`, { person: "jansen" });
-    const csrf = field(await (await b.get(`${pgo}/`)).text(), "csrf");
-    const start = await b.post(`${pgo}/verzamelen`, { csrf, zorgaanbieder: "umcharderwijk@medmij", gegevensdienst: "48" });
-    const authorize = new URL(/^0;url=(.+)$/.exec(start.headers.get("refresh")!)![1]!, pgo).href;
+    const authorize = await startAtPgo(net, b, "jansen", { zorgaanbieder: "umcharderwijk@medmij", gegevensdienst: "48" });
     // X-1: the PGO sends PKCE S256.
     expect(new URL(authorize).searchParams.get("code_challenge_method")).toBe("S256");
     const toIdp = await b.get(authorize);

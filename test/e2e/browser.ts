@@ -3,7 +3,7 @@
  * URL (as a browser resolving *.localhost to loopback would), keeps cookies per host, and follows
  * nothing by itself so every hop can be checked.
  */
-import type { LocalNetwork } from "../../scripts/local-network.mjs";
+import { HOSTS, type LocalNetwork } from "../../scripts/local-network.mjs";
 
 export class NetBrowser {
   private readonly jar = new Map<string, Map<string, string>>();
@@ -53,3 +53,13 @@ export function field(html: string, name: string): string {
   if (!m) throw new Error(`no field ${name}`);
   return m[1]!.replace(/&amp;/g, "&").replace(/&quot;/g, '"').replace(/&#39;/g, "'");
 }
+
+/** Logs in at the PGO as `person` and starts a run: the authorization URL the PGO's hand-off page sends the browser to. */
+export async function startAtPgo(net: LocalNetwork, b: NetBrowser, person: string, run: { zorgaanbieder: string; gegevensdienst: string; useCase?: "verzamelen" | "delen" }): Promise<string> {
+  const pgo = net.base(HOSTS.dvpKluis);
+  await b.post(`${pgo}/login`, { person });
+  const csrf = field(await (await b.get(`${pgo}/`)).text(), "csrf");
+  const start = await b.post(`${pgo}/${run.useCase ?? "verzamelen"}`, { csrf, zorgaanbieder: run.zorgaanbieder, gegevensdienst: run.gegevensdienst });
+  return new URL(/^0;url=(.+)$/.exec(start.headers.get("refresh")!)![1]!, pgo).href;
+}
+

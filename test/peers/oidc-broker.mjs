@@ -87,6 +87,8 @@ export async function createOidcBroker({ redirectUris, clientAuth = "private_key
       if (broker.behaviour.delayMs) await new Promise((r) => setTimeout(r, broker.behaviour.delayMs));
       const headers = new Headers(request.headers);
       headers.set("x-forwarded-proto", "https");
+      // Node's fetch would decode a compressed answer but keep its Content-Encoding: ask for none.
+      headers.set("accept-encoding", "identity");
       headers.set("x-forwarded-host", url.host);
       headers.delete("host");
       const init = { method: request.method, headers, redirect: "manual" };

@@ -21,6 +21,8 @@ export interface Env extends SamlEnv, OidcEnv {
   GRANT_SHARDS?: string;
   /** AS-14: "true" makes client_id mandatory in the token request (the later release's rule). */
   REQUIRE_CLIENT_ID_IN_TOKEN_REQUEST?: string;
+  /** JSON choosing, per Zorgaanbieder and Gegevensdienst, the FhirStore (default) or an upstream FHIR server (fhir/upstream/config.ts). */
+  FHIR_UPSTREAMS?: string;
   /** Optional JSON overriding rate-limit rules per endpoint class (rate-limit.ts). */
   RATE_LIMITS?: string;
   /** development | staging | production. Staging and production refuse the DigiD simulator. */

@@ -6,11 +6,11 @@
  *   4. a Bearer token in the Authorization header only (S-4), valid, issued to this very client;
  *   5. the token's scope is this endpoint's Zorgaanbieder and Gegevensdienst;
  *   6. the interaction fits the system role (GET for Verzamelen, POST for Delen) and its resources;
- *   7. serve the Person's own data from the Zorgaanbieder's FhirStore.
+ *   7. serve the Person's own data from where the deployment keeps it (fhir/upstream/config.ts): the
+ *      Zorgaanbieder's FhirStore (the default) or its own FHIR server (X-4), never anyone else's.
  * One log line per request with the MedMij-Request-ID and the outcome, never the token (LOG-4).
  */
 import type { Context } from "hono";
-import type { StoredResource } from "../../durable-objects/fhir-store.ts";
 import type { TokenGrant } from "../../durable-objects/grant-store.ts";
 import { gegevensdienstSpec, type SysteemrolSpec } from "../shared/catalogue.ts";
 import { BodyTooLargeError, readTextCapped } from "../shared/http/body.ts";
@@ -18,10 +18,12 @@ import { log } from "../shared/log.ts";
 import { BearerError, bearerErrorResponse } from "../shared/oauth/errors.ts";
 import type { BackchannelVariables } from "./backchannel.ts";
 import type { Env } from "./env.ts";
-import { searchset, transactionResponse } from "./fhir/bundle.ts";
-import { fhirResponse, outcome } from "./fhir/outcome.ts";
-import { applyFilters, includedReferences, parseSearch } from "./fhir/search.ts";
-import { checkCreate, type Json } from "./fhir/validate.ts";
+import type { FhirBackend, FhirCall } from "./fhir/backend.ts";
+import { outcome } from "./fhir/outcome.ts";
+import { StoreBackend } from "./fhir/store-backend.ts";
+import { sourceFor } from "./fhir/upstream/config.ts";
+import { UpstreamBackend } from "./fhir/upstream/index.ts";
+import { checkCreate } from "./fhir/validate.ts";
 import { introspectToken } from "./grants.ts";
 import { rateLimit } from "./rate-limit.ts";
 import { medmijRequestId } from "./request-id.ts";
@@ -52,27 +54,15 @@ function rolesFor(matches: readonly ResourceMatch[]): SysteemrolSpec[] {
   });
 }
 
-async function search(c: Ctx, grant: TokenGrant, base: string, type: string, url: URL): Promise<Response> {
-  const s = parseSearch(url.searchParams);
-  if ("error" in s) return outcome(400, "invalid", s.error);
-  const store = c.env.FHIR.get(c.env.FHIR.idFromName(grant.zorgaanbieder));
-  const all = await store.list(grant.subject, grant.gegevensdienstId, type);
-  const matches = applyFilters(all, s).slice(0, s.count ?? Number.POSITIVE_INFINITY);
-  const included: StoredResource[] = [];
-  for (const ref of includedReferences(matches, s.includes)) {
-    const [t, id] = ref.split("/") as [string, string];
-    const r = await store.read(grant.subject, grant.gegevensdienstId, t, id);
-    if (r) included.push(r);
-  }
-  return fhirResponse(200, searchset(base, url.href, matches, included));
+/** Where this grant's data is served from; undefined when that source is misconfigured (503). */
+function backendFor(c: Ctx, grant: TokenGrant): FhirBackend | undefined {
+  const source = sourceFor(c.env as unknown as Record<string, unknown> & { FHIR_UPSTREAMS?: string }, grant.zorgaanbieder, grant.gegevensdienstId);
+  if (source.mode === "store") return new StoreBackend(c.env.FHIR);
+  if (source.mode === "upstream") return new UpstreamBackend(source.upstream);
+  return undefined;
 }
 
-async function read(c: Ctx, grant: TokenGrant, type: string, id: string): Promise<Response> {
-  const r = await c.env.FHIR.get(c.env.FHIR.idFromName(grant.zorgaanbieder)).read(grant.subject, grant.gegevensdienstId, type, id);
-  return r ? fhirResponse(200, r) : outcome(404, "not-found", `${type}/${id} is not known`);
-}
-
-async function create(c: Ctx, grant: TokenGrant, base: string, type: string | undefined, allowed: ReadonlySet<string>): Promise<Response> {
+async function create(c: Ctx, backend: FhirBackend, call: FhirCall, type: string | undefined, allowed: ReadonlySet<string>): Promise<Response> {
   const contentType = (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
   if (contentType !== "application/fhir+json" && contentType !== "application/json") return outcome(415, "not-supported", "send application/fhir+json");
   let body: unknown;
@@ -83,19 +73,7 @@ async function create(c: Ctx, grant: TokenGrant, base: string, type: string | un
   }
   const checked = checkCreate(body, type, allowed);
   if (!checked.ok) return outcome(400, "invariant", checked.problem);
-  const now = new Date().toISOString();
-  // The server assigns identity and binds the data to the token's Person (G-5, S-3).
-  const resources: StoredResource[] = checked.resources.map((r: Json) => ({
-    ...r,
-    resourceType: r.resourceType as string,
-    id: crypto.randomUUID(),
-    meta: { versionId: "1", lastUpdated: now },
-    subject: { identifier: { system: "http://fhir.nl/fhir/NamingSystem/bsn", value: grant.subject } },
-  }));
-  await c.env.FHIR.get(c.env.FHIR.idFromName(grant.zorgaanbieder)).create(grant.subject, grant.gegevensdienstId, resources);
-  if (checked.transaction) return fhirResponse(200, transactionResponse(base, resources));
-  const r = resources[0]!;
-  return fhirResponse(201, r, { location: `${base}/${r.resourceType}/${r.id}/_history/1` });
+  return backend.create(call, type, checked.resources, checked.transaction);
 }
 
 async function serve(c: Ctx, url: URL, matches: ResourceMatch[], clientId: string, note: (f: Record<string, unknown>) => void): Promise<Response> {
@@ -123,19 +101,22 @@ async function serve(c: Ctx, url: URL, matches: ResourceMatch[], clientId: strin
   note({ type: type ?? "(base)" });
   const roles = rolesFor(mine);
   const method = c.req.method;
+  const backend = backendFor(c, grant);
+  if (!backend) return outcome(503, "transient", "this provider's data source is not configured correctly", { "retry-after": "60" });
+  const call: FhirCall = { grant, base, url, requestId: medmijRequestId(c.req.raw), note };
   if (method === "GET" || method === "HEAD") {
     const readable = new Set(roles.filter((r) => r.useCase === "verzamelen").flatMap((r) => r.resources));
     if (readable.size === 0) return outcome(405, "not-supported", "this Gegevensdienst is for Delen: use POST", { allow: "POST" });
     const format = url.searchParams.get("_format");
     if (format !== null && !/json/.test(format)) return outcome(406, "not-supported", "only JSON is supported");
     if (!type || !readable.has(type) || more.length > 0) return outcome(404, "not-found", "no such resource type for this Gegevensdienst");
-    return id === undefined ? search(c, grant, base, type, url) : read(c, grant, type, id);
+    return id === undefined ? backend.search(call, type) : backend.read(call, type, id);
   }
   if (method === "POST") {
     const writable = new Set(roles.filter((r) => r.useCase === "delen").flatMap((r) => r.resources));
     if (writable.size === 0) return outcome(405, "not-supported", "this Gegevensdienst is for Verzamelen: use GET", { allow: "GET" });
     if (id !== undefined || (type !== undefined && !writable.has(type))) return outcome(404, "not-found", "no such resource type for this Gegevensdienst");
-    return create(c, grant, base, type, writable);
+    return create(c, backend, call, type, writable);
   }
   return outcome(405, "not-supported", `${method} is not supported`, { allow: roles.some((r) => r.useCase === "delen") ? "POST" : "GET" });
 }

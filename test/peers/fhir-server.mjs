@@ -1,0 +1,215 @@
+// A provider's own FHIR STU3 server for tests and `FHIR=upstream npm run simulate` (SPEC X-4): built on
+// @asymmetrik/node-fhir-server-core (Express routing, parameter handling, FHIR content types) with its own
+// in-memory data of several Persons, independent of the product's FhirStore. It runs on a loopback port and
+// the local network routes `fhir.<provider>.localhost` to `handle`, which stands where the provider's TLS
+// terminator stands: it accepts a bearer token (static, or issued by its own client_credentials token
+// endpoint with a short lifetime) or a verified client certificate (request.cf.tlsClientAuth).
+//
+// `behaviour` makes it misbehave in one way at a time: leak another patient's resources, go down, answer
+// slowly, answer 500, malformed JSON, 10 MB, the wrong content type, or expire every token it issued.
+import { randomBytes, randomUUID } from "node:crypto";
+import { createRequire } from "node:module";
+import http from "node:http";
+
+const require = createRequire(import.meta.url);
+const { initialize, constants } = require("@asymmetrik/node-fhir-server-core");
+const express = require("express");
+
+const VERSION = "3_0_1";
+/**
+ * node-fhir-server-core 2.2.5 cannot serve STU3 AllergyIntolerance (its parameter and controller indexes
+ * leave it out), so this one type is routed here in the same Express app, with the same search function.
+ */
+const OWN_ROUTES = new Set(["AllergyIntolerance"]);
+const TYPES = [
+  "Patient", "Condition", "Observation", "AllergyIntolerance", "MedicationStatement", "Medication", "Immunization", "Practitioner",
+  "DocumentReference", "DocumentManifest", "Binary", "Specimen", "DiagnosticReport",
+];
+const REFERENCE_PARAMS = { patient: ["subject", "patient"], subject: ["subject", "patient"] };
+
+export const DEFAULT_UPSTREAM_BEHAVIOUR = Object.freeze({ leak: false, down: false, status: null, delayMs: 0, malformed: false, hugeBytes: 0, contentType: null, pageSize: 50 });
+
+function tokenValue(resource, field) {
+  const v = resource[field];
+  const values = Array.isArray(v) ? v : v === undefined ? [] : [v];
+  return values.flatMap((x) => (typeof x === "string" ? [x] : x?.coding ? x.coding.map((c) => c.code) : x?.code ? [x.code] : []));
+}
+
+/**
+ * @param {{ host: string, resources: object[], bearerTokens?: string[], client?: { id: string, secret: string }, tokenTtlSeconds?: number, mtlsClients?: string[] }} options
+ */
+export async function createFhirUpstream({ host, resources, bearerTokens = [], client, tokenTtlSeconds = 300, mtlsClients = [] }) {
+  const data = new Map(TYPES.map((t) => [t, new Map()]));
+  for (const r of resources) data.get(r.resourceType)?.set(r.id, structuredClone(r));
+  const issued = new Map(); // token -> expiresAt
+  const base = `https://${host}/${VERSION}`;
+
+  const upstream = {
+    host,
+    baseUrl: base,
+    tokenUrl: `https://${host}/token`,
+    behaviour: { ...DEFAULT_UPSTREAM_BEHAVIOUR },
+    /** What arrived: method, path and query, X-Request-ID and how the caller authenticated. */
+    seen: [],
+    reset() {
+      this.behaviour = { ...DEFAULT_UPSTREAM_BEHAVIOUR };
+    },
+    /** Every token issued so far stops working (the credential expires mid-run). */
+    expireTokens() {
+      for (const t of issued.keys()) issued.set(t, 0);
+    },
+    created: () => [...data.values()].flatMap((m) => [...m.values()]).filter((r) => r.meta?.source === "created"),
+    async handle(request) {
+      const url = new URL(request.url);
+      const b = upstream.behaviour;
+      if (url.pathname === "/token" && request.method === "POST") return token(request);
+      const auth = authenticate(request);
+      upstream.seen.push({ method: request.method, path: `${url.pathname}${url.search}`, requestId: request.headers.get("x-request-id"), auth });
+      if (!auth) return new Response(JSON.stringify({ resourceType: "OperationOutcome", issue: [{ severity: "error", code: "login" }] }), { status: 401, headers: { "content-type": "application/fhir+json" } });
+      if (b.delayMs) await new Promise((r) => setTimeout(r, b.delayMs));
+      if (b.down) return new Response("service unavailable\n", { status: 503 });
+      if (b.status) return new Response(JSON.stringify({ resourceType: "OperationOutcome", issue: [{ severity: "error", code: "exception" }] }), { status: b.status, headers: { "content-type": "application/fhir+json" } });
+      if (b.malformed) return new Response('{"resourceType":"Bundle","type":"searchset","entry":[{"resource":', { status: 200, headers: { "content-type": "application/fhir+json" } });
+      if (b.hugeBytes) return new Response(`{"resourceType":"Bundle","type":"searchset","entry":[],"padding":"${"x".repeat(b.hugeBytes)}"}`, { status: 200, headers: { "content-type": "application/fhir+json" } });
+      if (b.contentType) return new Response("<html><body>login</body></html>", { status: 200, headers: { "content-type": b.contentType } });
+      const headers = new Headers(request.headers);
+      headers.set("x-forwarded-proto", "https");
+      // Node's fetch would decode a compressed answer but keep its Content-Encoding: ask for none.
+      headers.set("accept-encoding", "identity");
+      headers.set("x-forwarded-host", host);
+      const init = { method: request.method, headers, redirect: "manual" };
+      if (request.method !== "GET" && request.method !== "HEAD") init.body = await request.arrayBuffer();
+      return fetch(`http://127.0.0.1:${port}${url.pathname}${url.search}`, init);
+    },
+    async dispose() {
+      await new Promise((r) => server.close(r));
+    },
+  };
+
+  function authenticate(request) {
+    const tls = request.cf?.tlsClientAuth;
+    const cn = /CN=([^,]+)/.exec(tls?.certSubjectDN ?? "")?.[1];
+    if (tls?.certVerified === "SUCCESS" && mtlsClients.includes(cn)) return `mtls:${cn}`;
+    const bearer = /^Bearer (.+)$/.exec(request.headers.get("authorization") ?? "")?.[1];
+    if (bearer && bearerTokens.includes(bearer)) return "bearer";
+    if (bearer && (issued.get(bearer) ?? 0) > Date.now()) return "client_credentials";
+    return undefined;
+  }
+
+  async function token(request) {
+    const basic = /^Basic (.+)$/.exec(request.headers.get("authorization") ?? "")?.[1];
+    const [id, secret] = basic ? Buffer.from(basic, "base64").toString("utf8").split(":").map(decodeURIComponent) : [];
+    const form = new URLSearchParams(await request.text());
+    if (!client || id !== client.id || secret !== client.secret || form.get("grant_type") !== "client_credentials") {
+      return new Response(JSON.stringify({ error: "invalid_client" }), { status: 401, headers: { "content-type": "application/json" } });
+    }
+    const t = randomBytes(24).toString("base64url");
+    issued.set(t, Date.now() + tokenTtlSeconds * 1000);
+    return new Response(JSON.stringify({ access_token: t, token_type: "Bearer", expires_in: tokenTtlSeconds }), { status: 200, headers: { "content-type": "application/json", "cache-control": "no-store" } });
+  }
+
+  /** The server's own search: its data, its filters, HAPI-style paging; another patient's data if told to leak. */
+  function search(type, query) {
+    let found = [...data.get(type).values()];
+    const ids = query._id?.split(",");
+    if (ids) found = found.filter((r) => ids.includes(r.id));
+    for (const param of ["patient", "subject", "beneficiary"]) {
+      if (!query[param]) continue;
+      const refs = String(query[param]).split(",");
+      found = found.filter((r) => (REFERENCE_PARAMS[param] ?? [param]).some((f) => refs.includes(r[f]?.reference)));
+    }
+    if (query.identifier) {
+      const [system, value] = String(query.identifier).split("|");
+      found = found.filter((r) => (r.identifier ?? []).some((i) => i.system === system && i.value === value));
+    }
+    for (const param of ["category", "status", "code", "clinical-status"]) {
+      if (!query[param]) continue;
+      const wanted = String(query[param]).split(",").map((v) => v.split("|").pop());
+      found = found.filter((r) => tokenValue(r, param === "clinical-status" ? "clinicalStatus" : param).some((v) => wanted.includes(v)));
+    }
+    if (upstream.behaviour.leak && type !== "Patient") {
+      const foreign = [...data.get(type).values()].find((r) => !found.includes(r));
+      if (foreign) found.push(foreign);
+    }
+    const pageSize = Number(query._count ?? upstream.behaviour.pageSize);
+    const offset = Number(query._getpagesoffset ?? 0);
+    const page = found.slice(offset, offset + pageSize);
+    const includes = [];
+    for (const inc of [].concat(query._include ?? [])) {
+      const [, field] = inc.split(":");
+      const element = field === "general-practitioner" ? "generalPractitioner" : field === "medication" ? "medicationReference" : field;
+      for (const r of page) {
+        for (const ref of [].concat(r[element] ?? [])) {
+          const [t, id] = String(ref.reference ?? "").split("/");
+          const target = data.get(t)?.get(id);
+          if (target && !includes.includes(target)) includes.push(target);
+        }
+      }
+      if (upstream.behaviour.leak) {
+        const stranger = [...data.get("Practitioner").values()].find((p) => !includes.includes(p));
+        if (stranger) includes.push(stranger);
+      }
+    }
+    const self = new URLSearchParams(Object.entries(query).flatMap(([k, v]) => [].concat(v).map((x) => [k, x])));
+    const link = [{ relation: "self", url: `${base}/${type}?${self}` }];
+    if (offset + pageSize < found.length) {
+      self.set("_getpagesoffset", String(offset + pageSize));
+      self.set("_count", String(pageSize));
+      link.push({ relation: "next", url: `${base}/${type}?${self}` });
+    }
+    return {
+      resourceType: "Bundle",
+      id: randomUUID(),
+      type: "searchset",
+      total: found.length,
+      link,
+      entry: [...page.map((r) => ({ fullUrl: `${base}/${type}/${r.id}`, resource: r, search: { mode: "match" } })), ...includes.map((r) => ({ fullUrl: `${base}/${r.resourceType}/${r.id}`, resource: r, search: { mode: "include" } }))],
+    };
+  }
+
+  function store(resource) {
+    const id = randomUUID();
+    const saved = { ...resource, id, meta: { versionId: "1", lastUpdated: new Date().toISOString(), source: "created" } };
+    data.get(saved.resourceType)?.set(id, saved);
+    return saved;
+  }
+
+  const service = (type) => ({
+    search: async (_args, { req }) => search(type, req.query),
+    searchById: async (args) => data.get(type).get(args.id) ?? null,
+    create: async (_args, { req }) => ({ id: store(JSON.parse(req.body ?? "{}")).id, resource_version: "1" }),
+  });
+
+  const app = express();
+  app.disable("x-powered-by");
+  // Raw text for creates and transactions (the framework's own parser would want its content-type list).
+  app.use(express.text({ type: ["application/fhir+json", "application/json"], limit: "2mb" }));
+  // Transactions at the base, which the framework leaves to the implementer.
+  app.post(`/${VERSION}`, (req, res) => {
+    const bundle = JSON.parse(req.body);
+    if (bundle.resourceType !== "Bundle" || bundle.type !== "transaction") return res.status(400).type("application/fhir+json").send({ resourceType: "OperationOutcome", issue: [{ severity: "error", code: "invalid" }] });
+    const entry = bundle.entry.map((e) => {
+      const saved = store(e.resource);
+      return { response: { status: "201 Created", location: `${saved.resourceType}/${saved.id}/_history/1` } };
+    });
+    res.status(200).type("application/fhir+json").send({ resourceType: "Bundle", type: "transaction-response", entry });
+  });
+  for (const type of OWN_ROUTES) {
+    app.get(`/${VERSION}/${type}`, (req, res) => res.type("application/fhir+json").send(search(type, req.query)));
+    app.get(`/${VERSION}/${type}/:id`, (req, res) => {
+      const r = data.get(type).get(req.params.id);
+      return r ? res.type("application/fhir+json").send(r) : res.status(404).type("application/fhir+json").send({ resourceType: "OperationOutcome", issue: [{ severity: "error", code: "not-found" }] });
+    });
+  }
+  initialize(
+    {
+      profiles: Object.fromEntries(TYPES.filter((t) => !OWN_ROUTES.has(t)).map((t) => [t.toLowerCase(), { service: service(t), versions: [constants.VERSIONS["3_0_1"]] }])),
+      server: { port: 0 },
+      logging: { level: "error" },
+    },
+    app,
+  );
+  const server = http.createServer(app);
+  const port = await new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server.address().port)));
+  return upstream;
+}

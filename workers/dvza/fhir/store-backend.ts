@@ -1,0 +1,54 @@
+/**
+ * The embedded FhirStore as the source of a Zorgaanbieder's data (the default; what `npm run simulate`
+ * serves): one Durable Object per Zorgaanbieder, every query scoped to the token's Person (SPEC G-3, G-5).
+ */
+import type { FhirStore, StoredResource } from "../../../durable-objects/fhir-store.ts";
+import type { FhirBackend, FhirCall } from "./backend.ts";
+import { searchset, transactionResponse } from "./bundle.ts";
+import { fhirResponse, outcome } from "./outcome.ts";
+import { applyFilters, includedReferences, parseSearch } from "./search.ts";
+import type { Json } from "./validate.ts";
+
+export class StoreBackend implements FhirBackend {
+  constructor(private readonly namespace: DurableObjectNamespace<FhirStore>) {}
+
+  private store(call: FhirCall): DurableObjectStub<FhirStore> {
+    return this.namespace.get(this.namespace.idFromName(call.grant.zorgaanbieder));
+  }
+
+  async search(call: FhirCall, type: string): Promise<Response> {
+    const s = parseSearch(call.url.searchParams);
+    if ("error" in s) return outcome(400, "invalid", s.error);
+    const store = this.store(call);
+    const all = await store.list(call.grant.subject, call.grant.gegevensdienstId, type);
+    const matches = applyFilters(all, s).slice(0, s.count ?? Number.POSITIVE_INFINITY);
+    const included: StoredResource[] = [];
+    for (const ref of includedReferences(matches, s.includes)) {
+      const [t, id] = ref.split("/") as [string, string];
+      const r = await store.read(call.grant.subject, call.grant.gegevensdienstId, t, id);
+      if (r) included.push(r);
+    }
+    return fhirResponse(200, searchset(call.base, call.url.href, matches, included));
+  }
+
+  async read(call: FhirCall, type: string, id: string): Promise<Response> {
+    const r = await this.store(call).read(call.grant.subject, call.grant.gegevensdienstId, type, id);
+    return r ? fhirResponse(200, r) : outcome(404, "not-found", `${type}/${id} is not known`);
+  }
+
+  async create(call: FhirCall, _type: string | undefined, checked: readonly Json[], transaction: boolean): Promise<Response> {
+    const now = new Date().toISOString();
+    // The server assigns identity and binds the data to the token's Person (G-5, S-3).
+    const resources: StoredResource[] = checked.map((r) => ({
+      ...r,
+      resourceType: r.resourceType as string,
+      id: crypto.randomUUID(),
+      meta: { versionId: "1", lastUpdated: now },
+      subject: { identifier: { system: "http://fhir.nl/fhir/NamingSystem/bsn", value: call.grant.subject } },
+    }));
+    await this.store(call).create(call.grant.subject, call.grant.gegevensdienstId, resources);
+    if (transaction) return fhirResponse(200, transactionResponse(call.base, resources));
+    const r = resources[0]!;
+    return fhirResponse(201, r, { location: `${call.base}/${r.resourceType}/${r.id}/_history/1` });
+  }
+}

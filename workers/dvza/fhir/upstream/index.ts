@@ -1,0 +1,275 @@
+/**
+ * The Resource Server in front of a provider's own FHIR STU3 server (SPEC X-4). Every RS check has
+ * already passed; here the Person is found at the upstream by the token's BSN, the Person's filter is
+ * added to every search, and every resource in every answer is checked to belong to the Person before
+ * it leaves. A resource that does not is dropped, counted and logged without personal data.
+ */
+import { log } from "../../../shared/log.ts";
+import type { FhirBackend, FhirCall } from "../backend.ts";
+import { fhirResponse, outcome } from "../outcome.ts";
+import type { Json } from "../validate.ts";
+import { upstreamRequest, UpstreamFailure, type UpstreamAnswer } from "./client.ts";
+import {
+  COMPARTMENT,
+  INCLUDABLE,
+  belongsToPerson,
+  binaryKeys,
+  clientSearch,
+  compartmentFilter,
+  isPersonReference,
+  isSearchableType,
+  pageLink,
+  readPage,
+  referencedKeys,
+  type Person,
+} from "./compartment.ts";
+import type { UpstreamSettings } from "./config.ts";
+
+const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
+const PERSON_TTL_MS = 60_000;
+const PERSON_CACHE_MAX = 10_000;
+/** How many pages of the Person's DocumentReferences are read to find the one pointing at a Binary. */
+const MAX_DOCUMENT_PAGES = 5;
+
+type Bundle = { resourceType?: unknown; type?: unknown; total?: unknown; link?: unknown; entry?: unknown };
+type Entry = { resource?: unknown; search?: { mode?: unknown } };
+
+/** BSN -> the Person's Patient ids at one upstream, per isolate, briefly: a run makes several requests in a row. */
+const persons = new Map<string, { readonly ids: ReadonlySet<string>; readonly at: number }>();
+
+function rememberPerson(key: string, ids: ReadonlySet<string>): void {
+  if (persons.size >= PERSON_CACHE_MAX) persons.delete(persons.keys().next().value!);
+  persons.set(key, { ids, at: Date.now() });
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+function entriesOf(bundle: Bundle): Entry[] {
+  return Array.isArray(bundle.entry) ? (bundle.entry.filter(isObject) as Entry[]) : [];
+}
+
+function failure(call: FhirCall, e: unknown): Response {
+  if (e instanceof UpstreamFailure) {
+    call.note({ upstreamFailure: e.reason });
+    // AS-18: the client may repeat a resource request; "transient" says so.
+    return outcome(e.status, "transient", e.status === 504 ? "the provider's FHIR server did not answer in time" : "the provider's FHIR server gave no usable answer");
+  }
+  throw e;
+}
+
+export class UpstreamBackend implements FhirBackend {
+  constructor(private readonly s: UpstreamSettings) {}
+
+  private async get(call: FhirCall, path: string, purpose: string): Promise<UpstreamAnswer> {
+    return upstreamRequest(this.s, { method: "GET", path, requestId: call.requestId, purpose });
+  }
+
+  /** The Person at this upstream: their Patient resources, found by the token's BSN (never the request's). */
+  private async person(call: FhirCall): Promise<Person> {
+    const bsn = call.grant.subject;
+    const key = `${this.s.key}\u0000${bsn}`;
+    const hit = persons.get(key);
+    const make = (ids: ReadonlySet<string>): Person => ({ bsn, system: this.s.patientIdentifierSystem, patientIds: ids, upstreamBase: this.s.baseUrl });
+    if (hit && Date.now() - hit.at < PERSON_TTL_MS) return make(hit.ids);
+    const answer = await this.get(call, `Patient?identifier=${encodeURIComponent(`${this.s.patientIdentifierSystem}|${bsn}`)}&_count=20`, "person");
+    if (answer.status !== 200 || !isObject(answer.json) || answer.json.resourceType !== "Bundle") throw new UpstreamFailure(502, `the Patient lookup answered HTTP ${answer.status} without a Bundle`);
+    const candidates = entriesOf(answer.json).map((e) => e.resource);
+    // Only Patients that carry the BSN count, whatever the upstream did with the filter.
+    const probe = make(new Set(candidates.flatMap((r) => (isObject(r) && typeof r.id === "string" ? [r.id] : []))));
+    const ids = new Set(candidates.filter((r) => belongsToPerson(r, probe)).map((r) => (r as { id: string }).id));
+    if (ids.size < candidates.length) this.dropped(call, "Patient", candidates.length - ids.size);
+    rememberPerson(key, ids);
+    return make(ids);
+  }
+
+  private dropped(call: FhirCall, type: string, count: number): void {
+    call.note({ dropped: count });
+    // LOG-4, without personal data: which request, which type, how many.
+    log("warn", "resource.dropped", { requestId: call.requestId ?? null, upstream: this.s.key, type, count, reason: "not the Person's" });
+  }
+
+  private rsUrl(call: FhirCall, reference: string): string {
+    return `${call.base}/${reference}`;
+  }
+
+  async search(call: FhirCall, type: string): Promise<Response> {
+    if (!isSearchableType(type)) return outcome(403, "forbidden", `${type} is outside the Person's records: reach it through _include`);
+    try {
+      const person = await this.person(call);
+      let path = type;
+      let query = call.url.searchParams;
+      const page = query.get("_page");
+      if (page !== null) {
+        if ([...query.keys()].some((k) => k !== "_page" && k !== "_format")) return outcome(400, "invalid", "_page cannot be combined with other parameters");
+        const p = readPage(page, type);
+        if (!p.ok) return outcome(p.status, p.code, p.diagnostics);
+        path = p.value.path;
+        query = p.value.query;
+        // The upstream link repeats the Person's filter; it must be exactly the Person's, and is set again below.
+        const [param, value] = compartmentFilter(type, person);
+        const repeated = query.getAll(param);
+        if (repeated.some((v) => v !== value)) return outcome(403, "forbidden", "this page belongs to another search");
+        query.delete(param);
+      }
+      const checked = clientSearch(type, query, this.s.pagingParams);
+      if (!checked.ok) return outcome(checked.status, checked.code, checked.diagnostics);
+      let params = checked.value;
+      let filter = compartmentFilter(type, person);
+      if (type === "Patient") {
+        // The client may narrow the Person's Patient resources by _id, never widen them.
+        const asked = params.filter(([k]) => k === "_id").flatMap(([, v]) => v.split(","));
+        params = params.filter(([k]) => k !== "_id");
+        if (asked.length > 0) filter = ["_id", [...person.patientIds].filter((id) => asked.includes(id)).join(",")];
+      }
+      if (person.patientIds.size === 0 || filter[1] === "") return fhirResponse(200, { resourceType: "Bundle", type: "searchset", total: 0, link: [{ relation: "self", url: call.url.href }], entry: [] });
+      // AS-6: a Gegevensdienst sharing its FHIR server with others stays within its own resources.
+      const restricted = this.s.restrict.get(type) ?? [];
+      const pairs = [...params, ...restricted, filter];
+      const upstreamQuery = new URLSearchParams(pairs.filter(([k, v], i) => pairs.findIndex(([k2, v2]) => k2 === k && v2 === v) === i)).toString();
+      const answer = await this.get(call, `${path}?${upstreamQuery}`, `search ${type}`);
+      if (answer.status === 400 || answer.status === 422) return outcome(400, "not-supported", "the provider's FHIR server does not support this search");
+      if (answer.status === 404 || answer.status === 410) return outcome(404, "not-found", "no such resource type at this provider");
+      if (answer.status !== 200 || !isObject(answer.json) || answer.json.resourceType !== "Bundle" || answer.json.type !== "searchset") {
+        throw new UpstreamFailure(502, `the search answered HTTP ${answer.status} without a searchset Bundle`);
+      }
+      return fhirResponse(200, this.personalBundle(call, type, answer.json, person));
+    } catch (e) {
+      return failure(call, e);
+    }
+  }
+
+  /** The upstream's searchset, reduced to the Person's resources, its links pointing at the RS. */
+  private personalBundle(call: FhirCall, type: string, bundle: Bundle, person: Person): unknown {
+    const entries = entriesOf(bundle);
+    const isMatch = (e: Entry) => e.search?.mode !== "include" && e.search?.mode !== "outcome";
+    const matches = entries.filter(isMatch).filter((e) => isObject(e.resource) && e.resource.resourceType === type && belongsToPerson(e.resource, person));
+    const referenced = referencedKeys(matches.map((e) => e.resource), this.s.baseUrl);
+    const includes = entries
+      .filter((e) => e.search?.mode === "include")
+      .filter((e) => {
+        const r = e.resource;
+        if (!isObject(r) || typeof r.resourceType !== "string" || typeof r.id !== "string" || !referenced.has(`${r.resourceType}/${r.id}`)) return false;
+        return INCLUDABLE.has(r.resourceType) || belongsToPerson(r, person);
+      });
+    const dropped = entries.filter((e) => e.search?.mode !== "outcome").length - matches.length - includes.length;
+    if (dropped > 0) this.dropped(call, type, dropped);
+    const rsTypeUrl = `${call.base}/${type}`;
+    const links = (Array.isArray(bundle.link) ? bundle.link : []).flatMap((l: unknown) => {
+      const link = l as { relation?: unknown; url?: unknown };
+      if (typeof link.relation !== "string" || typeof link.url !== "string" || link.relation === "self") return [];
+      const url = pageLink(link.url, this.s.baseUrl, rsTypeUrl);
+      return url ? [{ relation: link.relation, url }] : [];
+    });
+    const entry = (e: Entry, mode: string) => {
+      const r = e.resource as { resourceType: string; id: string };
+      return { fullUrl: this.rsUrl(call, `${r.resourceType}/${r.id}`), resource: r, search: { mode } };
+    };
+    return {
+      resourceType: "Bundle",
+      type: "searchset",
+      // A total counted before resources were dropped would tell the client about them: left out then.
+      ...(dropped === 0 && typeof bundle.total === "number" ? { total: bundle.total } : {}),
+      link: [{ relation: "self", url: call.url.href }, ...links],
+      entry: [...matches.map((e) => entry(e, "match")), ...includes.map((e) => entry(e, "include"))],
+    };
+  }
+
+  async read(call: FhirCall, type: string, id: string): Promise<Response> {
+    if (!FHIR_ID.test(id)) return outcome(400, "invalid", "not a FHIR id");
+    const notKnown = () => outcome(404, "not-found", `${type}/${id} is not known`);
+    if (type !== "Binary" && !isSearchableType(type)) return outcome(403, "forbidden", `${type} is outside the Person's records: reach it through _include`);
+    try {
+      const person = await this.person(call);
+      // Another patient's id is not even asked for.
+      if (type === "Patient" && !person.patientIds.has(id)) return notKnown();
+      if (person.patientIds.size === 0) return notKnown();
+      const restricted = this.s.restrict.get(type);
+      if (restricted) return await this.readBySearch(call, type, id, restricted, person);
+      const answer = await this.get(call, `${type}/${id}`, `read ${type}`);
+      if (answer.status === 404 || answer.status === 410) return notKnown();
+      if (answer.status !== 200 || !isObject(answer.json) || answer.json.resourceType !== type || answer.json.id !== id) throw new UpstreamFailure(502, `the read answered HTTP ${answer.status} without the ${type}`);
+      const mine = type === "Binary" ? await this.binaryIsPersons(call, id, answer.json, person) : belongsToPerson(answer.json, person);
+      if (!mine) {
+        this.dropped(call, type, 1);
+        return notKnown();
+      }
+      return fhirResponse(200, answer.json);
+    } catch (e) {
+      return failure(call, e);
+    }
+  }
+
+  /** A read of a restricted type: a search by _id within the restriction and the Person's filter. */
+  private async readBySearch(call: FhirCall, type: string, id: string, restricted: readonly [string, string][], person: Person): Promise<Response> {
+    const query = new URLSearchParams([["_id", id], ...restricted, compartmentFilter(type, person)]).toString();
+    const answer = await this.get(call, `${type}?${query}`, `read ${type}`);
+    if (answer.status !== 200 || !isObject(answer.json) || answer.json.resourceType !== "Bundle") throw new UpstreamFailure(502, `the read answered HTTP ${answer.status} without a Bundle`);
+    const found = entriesOf(answer.json).map((e) => e.resource).find((r) => isObject(r) && r.resourceType === type && r.id === id);
+    if (!found || !belongsToPerson(found, person)) return outcome(404, "not-found", `${type}/${id} is not known`);
+    return fhirResponse(200, found);
+  }
+
+  /** A Binary is the Person's when its securityContext names them, or a DocumentReference of theirs points at it. */
+  private async binaryIsPersons(call: FhirCall, id: string, binary: Record<string, unknown>, person: Person): Promise<boolean> {
+    if (isPersonReference(binary.securityContext, person)) return true;
+    const [param, value] = compartmentFilter("DocumentReference", person);
+    let path: string | undefined = `DocumentReference?${new URLSearchParams({ [param]: value, _count: "100" })}`;
+    for (let page = 0; path && page < MAX_DOCUMENT_PAGES; page++) {
+      const answer = await this.get(call, path, "binary owner");
+      if (answer.status !== 200 || !isObject(answer.json)) return false;
+      const docs = entriesOf(answer.json).map((e) => e.resource).filter((r) => isObject(r) && r.resourceType === "DocumentReference" && belongsToPerson(r, person));
+      if (binaryKeys(docs, this.s.baseUrl).has(`Binary/${id}`)) return true;
+      const next = (Array.isArray(answer.json.link) ? answer.json.link : []).find((l: { relation?: unknown }) => l?.relation === "next") as { url?: unknown } | undefined;
+      path = typeof next?.url === "string" && next.url.startsWith(`${this.s.baseUrl}/`) ? next.url.slice(this.s.baseUrl.length + 1) : undefined;
+    }
+    return false;
+  }
+
+  async create(call: FhirCall, type: string | undefined, resources: readonly Json[], transaction: boolean): Promise<Response> {
+    try {
+      const person = await this.person(call);
+      const patientId = [...person.patientIds].sort()[0];
+      if (patientId === undefined) return outcome(422, "processing", "the Person is not known at this provider");
+      // The Person's reference is set by the RS in every resource, whatever the client sent (X-4).
+      const bound: Json[] = [];
+      for (const r of resources) {
+        const element = COMPARTMENT[r.resourceType as string]?.element;
+        if (!element || element.includes(".")) return outcome(400, "not-supported", `${String(r.resourceType)} cannot be shared here`);
+        const { id: _id, meta: _meta, ...rest } = r;
+        bound.push({ ...rest, [element]: { reference: `Patient/${patientId}` } });
+      }
+      const body = transaction
+        ? { resourceType: "Bundle", type: "transaction", entry: bound.map((r) => ({ fullUrl: `urn:uuid:${crypto.randomUUID()}`, resource: r, request: { method: "POST", url: r.resourceType } })) }
+        : bound[0]!;
+      const answer = await upstreamRequest(this.s, { method: "POST", path: transaction ? "" : type!, body: JSON.stringify(body), requestId: call.requestId, purpose: transaction ? "transaction" : `create ${type}` });
+      if (answer.status === 400 || answer.status === 422) return outcome(answer.status, "processing", "the provider's FHIR server did not accept the resource");
+      if (answer.status >= 300) throw new UpstreamFailure(502, `the create answered HTTP ${answer.status}`);
+      if (transaction) return fhirResponse(200, this.transactionAnswer(call, answer.json));
+      const location = this.location(call, answer.headers.get("location") ?? answer.headers.get("content-location"));
+      const created = isObject(answer.json) && answer.json.resourceType === type && belongsToPerson(answer.json, person) ? answer.json : { resourceType: "OperationOutcome", issue: [{ severity: "information", code: "informational", diagnostics: "created" }] };
+      return fhirResponse(201, created, location ? { location } : {});
+    } catch (e) {
+      return failure(call, e);
+    }
+  }
+
+  /** An upstream Location (absolute or relative) as the RS's own URL. */
+  private location(call: FhirCall, upstream: string | null): string | undefined {
+    if (!upstream) return undefined;
+    const m = /(?:^|\/)([A-Za-z]{1,64})\/([A-Za-z0-9\-.]{1,64})(\/_history\/[A-Za-z0-9\-.]{1,64})?\/?$/.exec(upstream);
+    return m ? this.rsUrl(call, `${m[1]}/${m[2]}${m[3] ?? ""}`) : undefined;
+  }
+
+  private transactionAnswer(call: FhirCall, json: unknown): unknown {
+    if (!isObject(json) || json.resourceType !== "Bundle" || json.type !== "transaction-response") throw new UpstreamFailure(502, "the transaction answer is not a transaction-response Bundle");
+    return {
+      resourceType: "Bundle",
+      type: "transaction-response",
+      entry: entriesOf(json).map((e) => {
+        const r = (e as { response?: { status?: unknown; location?: unknown } }).response;
+        const location = typeof r?.location === "string" ? this.location(call, r.location) : undefined;
+        return { response: { status: typeof r?.status === "string" ? r.status : "201 Created", ...(location ? { location } : {}) } };
+      }),
+    };
+  }
+}
