@@ -1,5 +1,5 @@
 // Types for scripts/local-network.mjs (used by the e2e tests and benchmarks).
-import type { Miniflare, RequestInit as MfRequestInit, Response as MfResponse } from "miniflare";
+import type { Miniflare } from "miniflare";
 
 export declare const HOSTS: {
   readonly registratie: string;
@@ -41,7 +41,9 @@ export interface LocalNetwork {
   readonly adminToken: string;
   readonly layout: readonly LayoutEntry[];
   base(hostname: string): string;
-  browse(hostname: string, path: string, init?: MfRequestInit): Promise<MfResponse>;
+  /** A request through the front door, as a browser would make it (*.localhost is loopback); redirects are not followed. */
+  fetch(url: string, init?: RequestInit): Promise<Response>;
+  browse(hostname: string, path: string, init?: RequestInit): Promise<Response>;
   refreshLists(): Promise<void>;
   seedFhir(): Promise<void>;
   dispose(): Promise<void>;

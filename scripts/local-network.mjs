@@ -2,7 +2,10 @@
 // end-to-end tests and the benchmarks. Production workers run unchanged; only the "local-network"
 // worker (workers/local-network) stands in for DNS, TLS termination and the edge's mutual TLS.
 import { Miniflare } from "miniflare";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
+import { lookup } from "node:dns";
+import { Agent, fetch as undiciFetch } from "undici";
+import { startFront } from "./local-network-front.mjs";
 import { fileURLToPath } from "node:url";
 import { OUT_DIR, buildWorkers } from "./build.mjs";
 import { publishSeedLists } from "../kv-seed/seed.mjs";
@@ -121,7 +124,7 @@ export async function startNetwork({ port = 8787, host = "127.0.0.1", only, buil
       modules: true,
       scriptPath: bundle("local-network"),
       ...COMPAT,
-      bindings: { HOSTS: JSON.stringify(hostMap), DEFAULT_SERVICE: "REGISTRATIE", ...(faults ? { FAULTS: JSON.stringify(faults) } : {}) },
+      bindings: { HOSTS: JSON.stringify(hostMap), ...(faults ? { FAULTS: JSON.stringify(faults) } : {}) },
       serviceBindings: {
         ...Object.fromEntries(layout.map((w) => [w.name.replace(/-/g, "_").toUpperCase(), w.name])),
         ...Object.fromEntries(Object.entries(nodeBindings).map(([binding, { fn }]) => [binding, (request) => fn(request)])),
@@ -153,11 +156,29 @@ export async function startNetwork({ port = 8787, host = "127.0.0.1", only, buil
       }
     });
   };
-  const mf = new Miniflare({ host, port, workers, verbose, log: undefined, handleRuntimeStdio: (stdout, stderr) => (collect(stdout, process.stdout), collect(stderr, process.stderr)) });
-  const url = await mf.ready;
-  const base = (hostname) => `http://${hostname}:${url.port}`;
-  /** Fetch as a browser or curl would: http://<host>.localhost:<port>, resolved to loopback. */
-  const browse = (hostname, path, init) => mf.dispatchFetch(new URL(path, base(hostname)).href, init);
+  // workerd listens on a loopback port of its own; browsers and tools connect to the front door (Node).
+  const mf = new Miniflare({ host: "127.0.0.1", port: 0, workers, verbose, log: undefined, handleRuntimeStdio: (stdout, stderr) => (collect(stdout, process.stdout), collect(stderr, process.stderr)) });
+  const entry = await mf.ready;
+  const workerByHost = new Map(layout.flatMap((w) => w.hostnames.map((h) => [h, w.name])));
+  const front = await startFront({
+    port,
+    host,
+    entryUrl: entry.origin,
+    workerFor: (hostname) => workerByHost.get(hostname) ?? (hostname === "127.0.0.1" || hostname === "localhost" ? "registratie" : undefined),
+    nodeServiceFor: (hostname) => services[hostname],
+    hostnames: [...workerByHost.keys(), ...Object.keys(services)],
+    fingerprintOf: async (hostname) => createHash("sha256").update(`local certificate of ${hostname}`).digest("hex"),
+  });
+  const base = (hostname) => `http://${hostname}:${front.port}`;
+  // As a browser resolves them: every *.localhost name is loopback.
+  const localhostAgent = new Agent({
+    connections: 64,
+    connect: { lookup: (name, options, cb) => (name.endsWith(".localhost") || name === "localhost" ? (options?.all ? cb(null, [{ address: "127.0.0.1", family: 4 }]) : cb(null, "127.0.0.1", 4)) : lookup(name, options, cb)) },
+  });
+  /** Fetch as a browser or curl would, through the front door; redirects are not followed. */
+  const fetchLocal = (url, init = {}) => undiciFetch(url, { ...init, redirect: "manual", dispatcher: localhostAgent });
+  /** Fetch http://<host>:<port><path>. */
+  const browse = (hostname, path, init) => fetchLocal(new URL(path, base(hostname)).href, init);
   const net = {
     mf,
     peers,
@@ -179,7 +200,8 @@ export async function startNetwork({ port = 8787, host = "127.0.0.1", only, buil
       }
       return out;
     },
-    port: Number(url.port),
+    port: front.port,
+    fetch: fetchLocal,
     adminToken,
     layout,
     base,
@@ -195,6 +217,8 @@ export async function startNetwork({ port = 8787, host = "127.0.0.1", only, buil
       for (const w of layout.filter((w) => w.node)) await (await mf.getWorker(w.name)).scheduled({ cron: "*/5 * * * *" });
     },
     async dispose() {
+      await front.close();
+      await localhostAgent.close();
       await mf.dispose();
       await peers?.dispose();
       await fhirPeers?.dispose();

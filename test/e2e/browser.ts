@@ -15,7 +15,7 @@ export class NetBrowser {
     this.jar.set(u.host, jar);
     const headers: Record<string, string> = { ...(init.headers ?? {}) };
     if (jar.size > 0) headers.cookie = [...jar].map(([k, v]) => `${k}=${v}`).join("; ");
-    const res = (await this.net.mf.dispatchFetch(url, { method: init.method ?? "GET", headers, body: init.body, redirect: "manual" })) as unknown as Response;
+    const res = await this.net.fetch(url, { method: init.method ?? "GET", headers, body: init.body });
     for (const line of (res.headers as unknown as { getSetCookie(): string[] }).getSetCookie()) {
       const [pair, ...attrs] = line.split(";");
       const eq = pair!.indexOf("=");

@@ -1,19 +1,14 @@
 /**
- * The local MedMij network's "internet" (development and tests only; never deployed).
+ * The local MedMij network's "internet" for the workers' own outbound traffic (development and tests only;
+ * never deployed). Inbound traffic from browsers and tools enters through the front door in Node
+ * (scripts/local-network-front.mjs).
  *
- * It stands where, in production, DNS, TLS and Cloudflare's edge stand, so the real workers run
- * unchanged:
- *   - routes a request to the worker that owns its hostname (HOSTS), as DNS + routes would;
- *   - terminates "TLS": a browser talks http://<host>.localhost:<port>, the worker sees https://<host>/
- *     and the absolute https URLs in the headers a browser acts on (Location, Refresh, CSP) are mapped
- *     back for the browser (bodies are left alone: a URL in a form field is data);
- *   - plays the edge's mutual TLS: the `MutualTls` entrypoint, bound in a DVP as its mTLS fetcher
- *     with `props.clientHostname`, stamps `request.cf.tlsClientAuth` the way Cloudflare does for a
- *     verified client certificate (SPEC S-2).
- *   - lets loopback tools act as a DVP Server: a request from outside with the header
- *     `x-local-network-client-cert: <hostname>` is treated as presenting that node's certificate
- *     (curl, the benchmarks). The header is removed before the request reaches a worker. This exists
- *     only in this simulator; in production the certificate comes from the TLS handshake.
+ * It stands where, in production, DNS and Cloudflare's edge stand, so the real workers run unchanged:
+ *   - a worker's outbound fetch (its `outboundService`) reaches the worker or Node-side peer that owns the
+ *     hostname (HOSTS), as DNS + routes would;
+ *   - the `MutualTls` entrypoint, bound in a node as its mTLS fetcher with `props.clientHostname`, stamps
+ *     `request.cf.tlsClientAuth` the way Cloudflare does for a verified client certificate (SPEC S-2);
+ *   - optionally, workers' requests to some hosts fail at random (FAULTS: the soak tests).
  */
 import { WorkerEntrypoint } from "cloudflare:workers";
 import { sha256Hex } from "../shared/crypto.ts";
@@ -21,28 +16,17 @@ import { sha256Hex } from "../shared/crypto.ts";
 export interface Env {
   /** JSON: { "<hostname>": "<service binding name>" }. */
   HOSTS: string;
-  /** Binding that answers for 127.0.0.1 / localhost (Registratie, so `curl http://127.0.0.1:PORT/...` works). */
-  DEFAULT_SERVICE: string;
   /** Optional JSON { "<hostname>": probability }: workers' own requests to that host fail at random (soak tests). */
   FAULTS?: string;
   [binding: string]: unknown;
 }
 
-function hosts(env: Env): Record<string, string> {
-  return JSON.parse(env.HOSTS) as Record<string, string>;
-}
+let parsedHosts: { text: string; map: Record<string, string> } | undefined;
 
-function serviceFor(env: Env, hostname: string, external: boolean): Fetcher | undefined {
-  const name = hosts(env)[hostname] ?? (external && (hostname === "127.0.0.1" || hostname === "localhost") ? env.DEFAULT_SERVICE : undefined);
+function serviceFor(env: Env, hostname: string): Fetcher | undefined {
+  if (parsedHosts?.text !== env.HOSTS) parsedHosts = { text: env.HOSTS, map: JSON.parse(env.HOSTS) as Record<string, string> };
+  const name = parsedHosts.map[hostname];
   return name ? (env[name] as Fetcher) : undefined;
-}
-
-/** https://<local host>/ -> http://<local host>:<port>/ in a header value the browser will act on. */
-function toBrowser(env: Env, value: string, port: string): string {
-  const suffix = port ? `:${port}` : "";
-  let out = value;
-  for (const host of Object.keys(hosts(env))) out = out.split(`https://${host}`).join(`http://${host}${suffix}`);
-  return out;
 }
 
 /**
@@ -58,35 +42,22 @@ async function injectedFault(env: Env, hostname: string, service: Fetcher, reque
   return new Response(text.slice(0, Math.floor(text.length / 2)), { status: 200, headers: { "content-type": real.headers.get("content-type") ?? "text/plain" } });
 }
 
-async function forward(env: Env, request: Request, cf: Record<string, unknown> | undefined, external: boolean): Promise<Response> {
+async function forward(env: Env, request: Request, cf: Record<string, unknown> | undefined): Promise<Response> {
   const url = new URL(request.url);
-  const service = serviceFor(env, url.hostname, external);
+  const service = serviceFor(env, url.hostname);
   // An unknown host is what a failed DNS lookup would be: the caller gets nothing useful.
   if (!service) return new Response(`local network: no host ${url.hostname}\n`, { status: 502 });
-  const target = new URL(`https://${url.hostname}${url.pathname}${url.search}`);
   const headers = new Headers(request.headers);
   // Like the edge: the client's address is set by the network, never taken from the client.
   headers.set("cf-connecting-ip", "127.0.0.1");
   const init: RequestInit = { method: request.method, headers, redirect: "manual" };
   if (request.method !== "GET" && request.method !== "HEAD") init.body = await request.arrayBuffer();
   if (cf) (init as { cf?: unknown }).cf = cf;
-  if (!external) {
-    const fault = await injectedFault(env, url.hostname, service, new Request(target, init));
-    if (fault) return fault;
-  }
-  const response = await service.fetch(new Request(target, init));
-  if (!external) return response;
-  const out = new Response(response.body, response);
-  for (const name of ["location", "content-security-policy", "refresh"]) {
-    const v = out.headers.get(name);
-    // The browser's own port: whatever it connected to, it is sent back there.
-    if (v !== null) out.headers.set(name, toBrowser(env, v, url.port));
-  }
-  return out;
+  const fault = await injectedFault(env, url.hostname, service, new Request(url, init));
+  return fault ?? service.fetch(new Request(url, init));
 }
 
-const CLIENT_CERT_HEADER = "x-local-network-client-cert";
-
+/** The `cf` object of a verified client certificate, as Cloudflare's edge fills it in. */
 async function localCertificate(clientHostname: string): Promise<Record<string, unknown>> {
   return {
     tlsClientAuth: {
@@ -101,20 +72,15 @@ async function localCertificate(clientHostname: string): Promise<Record<string, 
 }
 
 export default {
-  /** Browsers and curl (http://...:PORT) and the workers' own outbound fetch (https://...). */
+  /** The workers' own outbound fetch (https://...). */
   async fetch(request: Request, env: Env): Promise<Response> {
-    const external = new URL(request.url).protocol === "http:";
-    const asClient = external ? request.headers.get(CLIENT_CERT_HEADER) : null;
-    if (asClient === null) return forward(env, request, undefined, external);
-    const headers = new Headers(request.headers);
-    headers.delete(CLIENT_CERT_HEADER);
-    return forward(env, new Request(request, { headers }), await localCertificate(asClient), external);
+    return forward(env, request, undefined);
   },
 } satisfies ExportedHandler<Env>;
 
-/** A DVP's mutual-TLS fetcher: requests leave with its client certificate (SPEC S-2, W-1, AS-11). */
+/** A node's mutual-TLS fetcher: requests leave with its client certificate (SPEC S-2, W-1, AS-11). */
 export class MutualTls extends WorkerEntrypoint<Env, { clientHostname: string }> {
   override async fetch(request: Request): Promise<Response> {
-    return forward(this.env, request, await localCertificate(this.ctx.props.clientHostname), false);
+    return forward(this.env, request, await localCertificate(this.ctx.props.clientHostname));
   }
 }

@@ -1,0 +1,74 @@
+/**
+ * The local network's front door (scripts/local-network-front.mjs): what browsers and tools connect to.
+ * Busy keep-alive connections are never reset, a redirect_uri with an explicit :443 (valid under L-8 and
+ * AS-17) reaches the browser as a usable URL, and the headers a browser acts on are mapped back to it.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fullFlow } from "../../bench/flow.mjs";
+import { agent } from "../../bench/http.mjs";
+import { toBrowser } from "../../scripts/local-network-front.mjs";
+import { HOSTS, startNetwork, type LocalNetwork } from "../../scripts/local-network.mjs";
+import { NetBrowser, field } from "./browser.ts";
+
+let net: LocalNetwork;
+beforeAll(async () => {
+  net = await startNetwork({ port: 0, dvzaBindings: { RATE_LIMITS: JSON.stringify({ authorize: { ratePerSecond: 1e6, burst: 1e6 }, token: { ratePerSecond: 1e6, burst: 1e6 }, resource: { ratePerSecond: 1e6, burst: 1e6 } }) } });
+}, 120_000);
+afterAll(async () => net?.dispose());
+
+describe("the front door", () => {
+  it("concurrent full flows over kept-alive connections: no connection is reset", async () => {
+    const errors: string[] = [];
+    let flows = 0;
+    await Promise.all(
+      Array.from({ length: 40 }, async () => {
+        for (let i = 0; i < 8; i++) {
+          try {
+            await fullFlow(net.port);
+            flows++;
+          } catch (e) {
+            errors.push((e as Error).message);
+          }
+        }
+      }),
+    );
+    expect(errors).toEqual([]);
+    expect(flows).toBe(320);
+    // The connections were reused, not opened per request.
+    expect(Object.values(agent.freeSockets).flat().length).toBeGreaterThan(0);
+  }, 120_000);
+
+  it("L-8/AS-17: a redirect_uri with an explicit :443 reaches the browser as http://<host>:<port>/...", async () => {
+    const b = new NetBrowser(net);
+    const redirectUri = `https://${HOSTS.dvpKluis}:443/oauth/callback`;
+    const q = new URLSearchParams({ response_type: "code", client_id: HOSTS.dvpKluis, redirect_uri: redirectUri, scope: "umcharderwijk~48", state: "st-443" });
+    const authorize = `${net.base(HOSTS.umcharderwijk)}/oauth/authorize?${q}`;
+    const toDigid = await b.follow(await b.get(authorize), authorize);
+    const form = await toDigid.final.text();
+    const back = await b.post(`${net.base(HOSTS.digid)}/login`, { bsn: "999990019", RelayState: field(form, "RelayState"), return: field(form, "return") });
+    const consent = await b.follow(back, `${net.base(HOSTS.digid)}/login`);
+    const decided = await b.post(consent.url, { csrf: field(await consent.final.text(), "csrf"), decision: "ja" });
+    const location = decided.headers.get("location")!;
+    expect(location.startsWith(`http://${HOSTS.dvpKluis}:${net.port}/oauth/callback?`)).toBe(true);
+    expect(() => new URL(location)).not.toThrow();
+  });
+
+  it("maps https URLs of local hosts to the browser's http port, with or without :443, and leaves others alone", () => {
+    const hosts = ["dvp.gezondheidskluis.localhost", "umcharderwijk.zorgbridge.localhost"];
+    expect(toBrowser("https://dvp.gezondheidskluis.localhost/oauth/callback?code=x", hosts, 8787)).toBe("http://dvp.gezondheidskluis.localhost:8787/oauth/callback?code=x");
+    expect(toBrowser("https://dvp.gezondheidskluis.localhost:443/oauth/callback", hosts, 8787)).toBe("http://dvp.gezondheidskluis.localhost:8787/oauth/callback");
+    expect(toBrowser("form-action 'self' https://umcharderwijk.zorgbridge.localhost https://evil.localhost", hosts, 9000)).toBe("form-action 'self' http://umcharderwijk.zorgbridge.localhost:9000 https://evil.localhost");
+    // A longer name that merely starts with a local host is not that host.
+    expect(toBrowser("https://dvp.gezondheidskluis.localhost.evil.nl/", hosts, 8787)).toBe("https://dvp.gezondheidskluis.localhost.evil.nl/");
+    expect(toBrowser("https://dvp.gezondheidskluis.localhost:4443/x", hosts, 8787)).toBe("https://dvp.gezondheidskluis.localhost:4443/x");
+  });
+
+  it("a client's own CF-Connecting-IP is replaced, and the client-certificate stand-in works only through the front", async () => {
+    const res = await net.browse(HOSTS.umcharderwijk, "/oauth/token", { method: "POST", headers: { "cf-connecting-ip": "6.6.6.6", "content-type": "application/x-www-form-urlencoded" }, body: "grant_type=authorization_code&code=x&redirect_uri=y" });
+    // No certificate: the whitelist gate's bare 403 (W-2).
+    expect(res.status).toBe(403);
+    expect(await res.text()).toBe("");
+    const withCert = await net.browse(HOSTS.umcharderwijk, "/oauth/token", { method: "POST", headers: { "x-local-network-client-cert": HOSTS.dvpKluis, "content-type": "application/x-www-form-urlencoded" }, body: "grant_type=authorization_code&code=x&redirect_uri=y" });
+    expect(withCert.status).toBe(400);
+  });
+});
