@@ -1,3 +1,2 @@
 // Types for scripts/local-network-front.mjs.
 export declare function toBrowser(value: string, hostnames: readonly string[], port: number): string;
-export declare function tlsClientAuthFor(clientHostname: string, fingerprint: string): { tlsClientAuth: Record<string, string> };

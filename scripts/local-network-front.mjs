@@ -14,24 +14,11 @@
 import http from "node:http";
 import { Readable } from "node:stream";
 import { Agent, request as undiciRequest } from "undici";
+import { tlsClientAuthFor } from "../workers/local-network/client-certificate.mjs";
 
 const CLIENT_CERT_HEADER = "x-local-network-client-cert";
 const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "host"]);
 const REWRITTEN = ["location", "content-security-policy", "refresh"];
-
-/** The `cf` object for a request presenting `clientHostname`'s certificate (as the edge fills it in). */
-export function tlsClientAuthFor(clientHostname, fingerprint) {
-  return {
-    tlsClientAuth: {
-      certPresented: "1",
-      certVerified: "SUCCESS",
-      certRevoked: "0",
-      certSubjectDN: `CN=${clientHostname},O=Local MedMij network,C=NL`,
-      certIssuerDN: "CN=Local MedMij network CA,C=NL",
-      certFingerprintSHA256: fingerprint,
-    },
-  };
-}
 
 function escapeRegExp(s) {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");

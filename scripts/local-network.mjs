@@ -6,6 +6,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { lookup } from "node:dns";
 import { Agent, fetch as undiciFetch } from "undici";
 import { startFront } from "./local-network-front.mjs";
+import { fingerprintInput } from "../workers/local-network/client-certificate.mjs";
 import { fileURLToPath } from "node:url";
 import { OUT_DIR, buildWorkers } from "./build.mjs";
 import { publishSeedLists } from "../kv-seed/seed.mjs";
@@ -167,7 +168,7 @@ export async function startNetwork({ port = 8787, host = "127.0.0.1", only, buil
     workerFor: (hostname) => workerByHost.get(hostname) ?? (hostname === "127.0.0.1" || hostname === "localhost" ? "registratie" : undefined),
     nodeServiceFor: (hostname) => services[hostname],
     hostnames: [...workerByHost.keys(), ...Object.keys(services)],
-    fingerprintOf: async (hostname) => createHash("sha256").update(`local certificate of ${hostname}`).digest("hex"),
+    fingerprintOf: async (hostname) => createHash("sha256").update(fingerprintInput(hostname)).digest("hex"),
   });
   const base = (hostname) => `http://${hostname}:${front.port}`;
   // As a browser resolves them: every *.localhost name is loopback.

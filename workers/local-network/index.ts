@@ -12,6 +12,7 @@
  */
 import { WorkerEntrypoint } from "cloudflare:workers";
 import { sha256Hex } from "../shared/crypto.ts";
+import { fingerprintInput, tlsClientAuthFor } from "./client-certificate.mjs";
 
 export interface Env {
   /** JSON: { "<hostname>": "<service binding name>" }. */
@@ -57,18 +58,8 @@ async function forward(env: Env, request: Request, cf: Record<string, unknown> |
   return fault ?? service.fetch(new Request(url, init));
 }
 
-/** The `cf` object of a verified client certificate, as Cloudflare's edge fills it in. */
 async function localCertificate(clientHostname: string): Promise<Record<string, unknown>> {
-  return {
-    tlsClientAuth: {
-      certPresented: "1",
-      certVerified: "SUCCESS",
-      certRevoked: "0",
-      certSubjectDN: `CN=${clientHostname},O=Local MedMij network,C=NL`,
-      certIssuerDN: "CN=Local MedMij network CA,C=NL",
-      certFingerprintSHA256: await sha256Hex(`local certificate of ${clientHostname}`),
-    },
-  };
+  return tlsClientAuthFor(clientHostname, await sha256Hex(fingerprintInput(clientHostname)));
 }
 
 export default {
