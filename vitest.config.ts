@@ -11,6 +11,7 @@ const digidSim = {
   scriptPath: `${OUT_DIR}/digid-sim.js`,
   compatibilityDate: "2026-04-20",
   durableObjects: { ARTIFACTS: { className: "DigidArtifacts", useSQLite: true } },
+  bindings: { DO_JURISDICTION: "none" },
 };
 
 // Test fixtures (test/fixtures/**/*.xsd) are imported as text; the product's XSDs are generated modules.

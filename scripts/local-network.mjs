@@ -41,6 +41,8 @@ function dvza(name, hostnames, providers) {
         REQUIRE_CLIENT_ID_IN_TOKEN_REQUEST: "false",
         AUTHENTICATOR: "digid-sim",
         DIGID_SIM_URL: `https://${HOSTS.digid}`,
+        // workerd implements no Durable Object jurisdictions (X-5: eu when deployed).
+        DO_JURISDICTION: "none",
       },
       kvNamespaces: { LISTS: `${name}-lists` },
       durableObjects: {
@@ -60,7 +62,7 @@ function dvp(name, hostname, organisatienaam) {
     name,
     hostnames: [hostname],
     options: {
-      bindings: { REGISTRATIE_URL: `https://${HOSTS.registratie}`, DVP_HOSTNAME: hostname, DVP_NAME: organisatienaam },
+      bindings: { REGISTRATIE_URL: `https://${HOSTS.registratie}`, DVP_HOSTNAME: hostname, DVP_NAME: organisatienaam, DO_JURISDICTION: "none" },
       kvNamespaces: { LISTS: `${name}-lists` },
       durableObjects: { PERSONS: sqlite("PersonStore"), AUDIT: sqlite("AuditLog"), SESSIONS: sqlite("DvpSessions") },
       // The DVP's client certificate: its back-channel requests leave through the network's mTLS entrypoint.
@@ -75,7 +77,7 @@ function dvp(name, hostname, organisatienaam) {
 export function networkLayout({ only } = {}) {
   const all = [
     { name: "registratie", hostnames: [HOSTS.registratie], script: "registratie", options: { kvNamespaces: { LISTS: "registratie-lists" } } },
-    { name: "digid-sim", hostnames: [HOSTS.digid], script: "digid-sim", options: { durableObjects: { ARTIFACTS: sqlite("DigidArtifacts") } } },
+    { name: "digid-sim", hostnames: [HOSTS.digid], script: "digid-sim", options: { bindings: { DO_JURISDICTION: "none" }, durableObjects: { ARTIFACTS: sqlite("DigidArtifacts") } } },
     dvza("dvza-zorgbridge", [HOSTS.umcharderwijk, HOSTS.delinde], ["umcharderwijk@medmij", "huisartsenpraktijkdelinde@medmij"]),
     dvza("dvza-medicloud", [HOSTS.ziekenhuisoost], ["ziekenhuisoost@medmij"]),
     dvp("dvp-gezondheidskluis", HOSTS.dvpKluis, "Gezondheidskluis & Co"),

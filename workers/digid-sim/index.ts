@@ -6,6 +6,7 @@
 import { Hono } from "hono";
 import type { DigidArtifacts } from "../../durable-objects/digid-artifacts.ts";
 import { randomHandle, sha256Hex } from "../shared/crypto.ts";
+import { placed } from "../shared/durable/placement.ts";
 import { errorPage, h, page } from "../shared/html/page.ts";
 import { BodyTooLargeError, readTextCapped } from "../shared/http/body.ts";
 import { isFormEncoded } from "../shared/http/params.ts";
@@ -17,6 +18,7 @@ export { DigidArtifacts } from "../../durable-objects/digid-artifacts.ts";
 
 export interface Env {
   ARTIFACTS: DurableObjectNamespace<DigidArtifacts>;
+  DO_JURISDICTION?: string;
 }
 
 const RELAY = /^[A-Za-z0-9_-]{43}$/;
@@ -34,7 +36,8 @@ function validReturn(raw: string | null): string | undefined {
 }
 
 function store(env: Env): DurableObjectStub<DigidArtifacts> {
-  return env.ARTIFACTS.get(env.ARTIFACTS.idFromName("artifacts"));
+  const ns = placed(env, env.ARTIFACTS);
+  return ns.get(ns.idFromName("artifacts"));
 }
 
 const app = new Hono<{ Bindings: Env }>();

@@ -19,4 +19,8 @@ export interface Env {
   /** The PGO's name, for its own pages. */
   DVP_NAME: string;
   SESSION_SHARDS?: string;
+  /** X-5: `eu` (default; always in staging and production) or `none` (workerd, locally). shared/durable/placement.ts */
+  DO_JURISDICTION?: string;
+  /** development | staging | production. */
+  DEPLOYMENT_ENV?: string;
 }

@@ -26,6 +26,7 @@ import { isPort443Https } from "../shared/lists/zorgaanbiederslijst.ts";
 import { log } from "../shared/log.ts";
 import { redirectTo, withQuery } from "../shared/oauth/errors.ts";
 import { formatScope } from "../shared/scope.ts";
+import { placed } from "../shared/durable/placement.ts";
 import type { Env } from "./env.ts";
 import { observationOf, parseMeasurement } from "./measurement.ts";
 import { collectionPage, dashboard, endPage, handoffPage, loginPage, type OfferingView } from "./pages.ts";
@@ -48,8 +49,14 @@ export const DVP_LISTS: readonly RefreshTarget[] = [
 
 type Ctx = Context<{ Bindings: Env; Variables: { session: PersonSession } }>;
 
-const persons = (env: Env, id: string): DurableObjectStub<PersonStore> => env.PERSONS.get(env.PERSONS.idFromName(id));
-const auditOf = (env: Env, id: string): DurableObjectStub<AuditLog> => env.AUDIT.get(env.AUDIT.idFromName(id));
+const persons = (env: Env, id: string): DurableObjectStub<PersonStore> => {
+  const ns = placed(env, env.PERSONS);
+  return ns.get(ns.idFromName(id));
+};
+const auditOf = (env: Env, id: string): DurableObjectStub<AuditLog> => {
+  const ns = placed(env, env.AUDIT);
+  return ns.get(ns.idFromName(id));
+};
 
 async function audit(env: Env, entry: AuditInput): Promise<void> {
   await auditOf(env, entry.person).append(entry);

@@ -7,6 +7,7 @@ import { PERSON_SESSION_TTL_MS } from "../../durable-objects/dvp-sessions.ts";
 import { base64url, randomHandle, sha256, sha256Hex } from "../shared/crypto.ts";
 import { clearHostCookie, hostCookie, readCookie } from "../shared/http/cookies.ts";
 import { hashHandle, shardCountOf } from "../shared/shard.ts";
+import { placed } from "../shared/durable/placement.ts";
 import type { Env } from "./env.ts";
 
 export const COOKIE = "__Host-pgo-session";
@@ -18,12 +19,15 @@ export interface PersonSession {
   readonly stub: DurableObjectStub<DvpSessions>;
 }
 
-async function locate(env: Pick<Env, "SESSIONS" | "SESSION_SHARDS">, id: string): Promise<{ idHash: string; stub: DurableObjectStub<DvpSessions> }> {
+type SessionEnv = Pick<Env, "SESSIONS" | "SESSION_SHARDS" | "DO_JURISDICTION" | "DEPLOYMENT_ENV">;
+
+async function locate(env: SessionEnv, id: string): Promise<{ idHash: string; stub: DurableObjectStub<DvpSessions> }> {
   const h = await hashHandle(id, shardCountOf(env.SESSION_SHARDS));
-  return { idHash: h.hash, stub: env.SESSIONS.get(env.SESSIONS.idFromName(`sessions-${h.shard}`)) };
+  const ns = placed(env, env.SESSIONS);
+  return { idHash: h.hash, stub: ns.get(ns.idFromName(`sessions-${h.shard}`)) };
 }
 
-export async function login(env: Pick<Env, "SESSIONS" | "SESSION_SHARDS">, personId: string): Promise<string> {
+export async function login(env: SessionEnv, personId: string): Promise<string> {
   for (;;) {
     const id = randomHandle();
     const { idHash, stub } = await locate(env, id);
@@ -31,7 +35,7 @@ export async function login(env: Pick<Env, "SESSIONS" | "SESSION_SHARDS">, perso
   }
 }
 
-export async function currentSession(env: Pick<Env, "SESSIONS" | "SESSION_SHARDS">, request: Request): Promise<PersonSession | null> {
+export async function currentSession(env: SessionEnv, request: Request): Promise<PersonSession | null> {
   const id = readCookie(request, COOKIE);
   if (!id || !/^[A-Za-z0-9_-]{43}$/.test(id)) return null;
   const { idHash, stub } = await locate(env, id);

@@ -25,6 +25,10 @@ export interface Env extends SamlEnv, OidcEnv {
   FHIR_UPSTREAMS?: string;
   /** Optional JSON overriding rate-limit rules per endpoint class (rate-limit.ts). */
   RATE_LIMITS?: string;
+  /** X-5: `eu` (default; always in staging and production) or `none` (workerd, locally). shared/durable/placement.ts */
+  DO_JURISDICTION?: string;
+  /** Secret: enables GET /.well-known/medmij-edge/metrics (Durable Object round trips, for the benchmarks). */
+  METRICS_TOKEN?: string;
   /** development | staging | production. Staging and production refuse the DigiD simulator (X-3). */
   DEPLOYMENT_ENV?: string;
   /** Which authenticator identifies the Person: digid-saml | oidc | digid-sim (development only). */

@@ -7,14 +7,18 @@ import type { AuthorizationRequest, AuthorizationSession, AuthorizationSessions 
 import { SESSION_TTL_MS } from "../../durable-objects/authorization-sessions.ts";
 import { base64url, randomHandle, sha256, sha256Hex } from "../shared/crypto.ts";
 import { clearHostCookie, hostCookie, readCookie } from "../shared/http/cookies.ts";
+import { placed } from "../shared/durable/placement.ts";
 import type { Env } from "./env.ts";
 import { hashHandle, shardCount } from "./grants.ts";
 
 export const SESSION_COOKIE = "__Host-medmij-as";
 
-async function stubFor(env: Pick<Env, "SESSIONS" | "GRANT_SHARDS">, id: string): Promise<{ stub: DurableObjectStub<AuthorizationSessions>; idHash: string }> {
+type SessionEnv = Pick<Env, "SESSIONS" | "GRANT_SHARDS" | "DO_JURISDICTION" | "DEPLOYMENT_ENV">;
+
+async function stubFor(env: SessionEnv, id: string): Promise<{ stub: DurableObjectStub<AuthorizationSessions>; idHash: string }> {
   const h = await hashHandle(id, shardCount(env));
-  return { stub: env.SESSIONS.get(env.SESSIONS.idFromName(`sessions-${h.shard}`)), idHash: h.hash };
+  const ns = placed(env, env.SESSIONS);
+  return { stub: ns.get(ns.idFromName(`sessions-${h.shard}`)), idHash: h.hash };
 }
 
 /**
@@ -31,7 +35,7 @@ export function newRelay(): string {
 }
 
 export async function startSession(
-  env: Pick<Env, "SESSIONS" | "GRANT_SHARDS">,
+  env: SessionEnv,
   request: AuthorizationRequest,
   relay: string,
   authn: Readonly<Record<string, string>>,
@@ -48,28 +52,28 @@ export function sessionIdFrom(request: Request): string | undefined {
   return id && /^[A-Za-z0-9_-]{43}$/.test(id) ? id : undefined;
 }
 
-export async function readSession(env: Pick<Env, "SESSIONS" | "GRANT_SHARDS">, id: string): Promise<AuthorizationSession | null> {
+export async function readSession(env: SessionEnv, id: string): Promise<AuthorizationSession | null> {
   const { stub, idHash } = await stubFor(env, id);
   return stub.get(idHash);
 }
 
 /** X-3: the session's pending authentication, handed out once for the relay the Person brought back. */
-export async function beginVerification(env: Pick<Env, "SESSIONS" | "GRANT_SHARDS">, id: string, relay: string): Promise<AuthorizationSession | null> {
+export async function beginVerification(env: SessionEnv, id: string, relay: string): Promise<AuthorizationSession | null> {
   const { stub, idHash } = await stubFor(env, id);
   return stub.beginVerification(idHash, await sha256Hex(relay));
 }
 
-export async function markAuthenticated(env: Pick<Env, "SESSIONS" | "GRANT_SHARDS">, id: string, subject: string): Promise<AuthorizationSession | null> {
+export async function markAuthenticated(env: SessionEnv, id: string, subject: string): Promise<AuthorizationSession | null> {
   const { stub, idHash } = await stubFor(env, id);
   return stub.authenticated(idHash, subject);
 }
 
-export async function abandonSession(env: Pick<Env, "SESSIONS" | "GRANT_SHARDS">, id: string): Promise<AuthorizationSession | null> {
+export async function abandonSession(env: SessionEnv, id: string): Promise<AuthorizationSession | null> {
   const { stub, idHash } = await stubFor(env, id);
   return stub.abandon(idHash);
 }
 
-export async function finishSession(env: Pick<Env, "SESSIONS" | "GRANT_SHARDS">, id: string): Promise<AuthorizationSession | null> {
+export async function finishSession(env: SessionEnv, id: string): Promise<AuthorizationSession | null> {
   const { stub, idHash } = await stubFor(env, id);
   return stub.finish(idHash);
 }

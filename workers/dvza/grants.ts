@@ -6,6 +6,7 @@
 import type { Grant, GrantStore, Presented, RedeemResult, TokenGrant } from "../../durable-objects/grant-store.ts";
 import { randomHandle } from "../shared/crypto.ts";
 import { hashHandle, hashHandleSync, shardCountOf } from "../shared/shard.ts";
+import { placed } from "../shared/durable/placement.ts";
 import type { Env } from "./env.ts";
 
 export { hashHandle } from "../shared/shard.ts";
@@ -14,12 +15,13 @@ export function shardCount(env: Pick<Env, "GRANT_SHARDS">): number {
   return shardCountOf(env.GRANT_SHARDS);
 }
 
-export function grantStub(env: Pick<Env, "GRANTS">, shard: number): DurableObjectStub<GrantStore> {
-  return env.GRANTS.get(env.GRANTS.idFromName(`grants-${shard}`));
+export function grantStub(env: Pick<Env, "GRANTS" | "DO_JURISDICTION" | "DEPLOYMENT_ENV">, shard: number): DurableObjectStub<GrantStore> {
+  const ns = placed(env, env.GRANTS);
+  return ns.get(ns.idFromName(`grants-${shard}`));
 }
 
 /** AS-8, AS-9, AS-10: a fresh random code, stored hashed; redrawn in the (2^-256) event of a collision. */
-export async function issueCode(env: Pick<Env, "GRANTS" | "GRANT_SHARDS">, grant: Grant): Promise<{ code: string; expiresAt: number }> {
+export async function issueCode(env: Pick<Env, "GRANTS" | "GRANT_SHARDS" | "DO_JURISDICTION" | "DEPLOYMENT_ENV">, grant: Grant): Promise<{ code: string; expiresAt: number }> {
   const shards = shardCount(env);
   for (;;) {
     const code = randomHandle();
@@ -45,7 +47,7 @@ export function drawTokenForShard(shard: number, shards: number): { token: strin
 export type Redemption = ({ token: string } & Extract<RedeemResult, { ok: true }>) | Extract<RedeemResult, { ok: false }>;
 
 export async function redeemCode(
-  env: Pick<Env, "GRANTS" | "GRANT_SHARDS">,
+  env: Pick<Env, "GRANTS" | "GRANT_SHARDS" | "DO_JURISDICTION" | "DEPLOYMENT_ENV">,
   code: string,
   presented: Presented,
 ): Promise<Redemption> {
@@ -56,7 +58,7 @@ export async function redeemCode(
   return result.ok ? { ...result, token: t.token } : result;
 }
 
-export async function introspectToken(env: Pick<Env, "GRANTS" | "GRANT_SHARDS">, token: string): Promise<TokenGrant | null> {
+export async function introspectToken(env: Pick<Env, "GRANTS" | "GRANT_SHARDS" | "DO_JURISDICTION" | "DEPLOYMENT_ENV">, token: string): Promise<TokenGrant | null> {
   const h = await hashHandle(token, shardCount(env));
   return grantStub(env, h.shard).introspect(h.hash);
 }

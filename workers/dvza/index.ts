@@ -10,6 +10,8 @@
 import { Hono } from "hono";
 import { refreshAll, type RefreshTarget } from "../shared/lists/refresh.ts";
 import { readStored } from "../shared/lists/store.ts";
+import { timingSafeEqualString } from "../shared/crypto.ts";
+import { counters, setCounting } from "../shared/durable/hops.ts";
 import { log } from "../shared/log.ts";
 import { authnReturn } from "./authn-return.ts";
 import { authorizeEndpoint } from "./authorize.ts";
@@ -44,6 +46,22 @@ const FRONT_CHANNEL: ReadonlyMap<string, readonly string[]> = new Map([
 ]);
 
 const app = new Hono<{ Bindings: Env; Variables: BackchannelVariables }>();
+
+const METRICS_PATH = "/.well-known/medmij-edge/metrics";
+
+// Benchmarks: Durable Object round trips per request, counted only when METRICS_TOKEN is configured.
+app.use("*", async (c, next) => {
+  const token = c.env.METRICS_TOKEN;
+  if (!token) return next();
+  setCounting(true);
+  if (new URL(c.req.url).pathname !== METRICS_PATH) {
+    counters.requests++;
+    return next();
+  }
+  const presented = /^Bearer (.+)$/.exec(c.req.header("authorization") ?? "")?.[1] ?? "";
+  if (!(await timingSafeEqualString(presented, token))) return new Response(null, { status: 401 });
+  return Response.json({ ...counters }, { headers: { "cache-control": "no-store" } });
+});
 
 // A deployment answers only for its own hostnames; anything else was routed here by mistake.
 app.use("*", async (c, next) => {

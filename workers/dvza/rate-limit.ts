@@ -4,6 +4,7 @@
  * (front channel). The numbers are per key and generous for honest use.
  */
 import type { RateLimitRule } from "../../durable-objects/rate-limiter.ts";
+import { placed } from "../shared/durable/placement.ts";
 import type { Env } from "./env.ts";
 
 export const RULES = {
@@ -33,8 +34,9 @@ export function ruleFor(env: Pick<Env, "RATE_LIMITS">, cls: RateLimitClass): Rat
 }
 
 /** undefined when allowed; otherwise the 429 to send (RFC 6585 §4, Retry-After in seconds). */
-export async function rateLimit(env: Pick<Env, "RATE_LIMITER" | "RATE_LIMITS">, cls: RateLimitClass, key: string): Promise<Response | undefined> {
-  const stub = env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(`${cls}:${key}`));
+export async function rateLimit(env: Pick<Env, "RATE_LIMITER" | "RATE_LIMITS" | "DO_JURISDICTION" | "DEPLOYMENT_ENV">, cls: RateLimitClass, key: string): Promise<Response | undefined> {
+  const ns = placed(env, env.RATE_LIMITER);
+  const stub = ns.get(ns.idFromName(`${cls}:${key}`));
   const decision = await stub.take(cls, ruleFor(env, cls));
   if (decision.allowed) return undefined;
   return new Response("Too Many Requests\n", {

@@ -17,6 +17,7 @@ import { BodyTooLargeError, readTextCapped } from "../shared/http/body.ts";
 import { log } from "../shared/log.ts";
 import { BearerError, bearerErrorResponse } from "../shared/oauth/errors.ts";
 import type { BackchannelVariables } from "./backchannel.ts";
+import { placed } from "../shared/durable/placement.ts";
 import type { Env } from "./env.ts";
 import type { FhirBackend, FhirCall } from "./fhir/backend.ts";
 import { outcome } from "./fhir/outcome.ts";
@@ -57,7 +58,7 @@ function rolesFor(matches: readonly ResourceMatch[]): SysteemrolSpec[] {
 /** Where this grant's data is served from; undefined when that source is misconfigured (503). */
 function backendFor(c: Ctx, grant: TokenGrant): FhirBackend | undefined {
   const source = sourceFor(c.env as unknown as Record<string, unknown> & { FHIR_UPSTREAMS?: string }, grant.zorgaanbieder, grant.gegevensdienstId);
-  if (source.mode === "store") return new StoreBackend(c.env.FHIR);
+  if (source.mode === "store") return new StoreBackend(placed(c.env, c.env.FHIR));
   if (source.mode === "upstream") return new UpstreamBackend(source.upstream);
   return undefined;
 }

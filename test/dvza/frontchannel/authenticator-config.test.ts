@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import worker from "../../../workers/dvza/index.ts";
 import type { Env } from "../../../workers/dvza/env.ts";
 import { storeLists } from "../../helpers/network.ts";
+import { euOnly } from "../../helpers/residency.ts";
 import { authorizeUrl, dvzaEnv } from "./helpers.ts";
 
 const ctx = { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext;
@@ -21,7 +22,12 @@ afterEach(() => vi.restoreAllMocks());
 async function authorizeWith(overrides: Partial<Env>): Promise<{ res: Response; logged: string }> {
   const lines: string[] = [];
   vi.spyOn(console, "error").mockImplementation((...a: unknown[]) => void lines.push(a.map(String).join(" ")));
-  const res = await worker.fetch(new Request(authorizeUrl({})), { ...dvzaEnv, ...overrides } as Env, ctx);
+  // Staging and production place Durable Objects in the EU, which workerd only allows through these.
+  const seen = new Map<string, string[]>();
+  const placedEnv = overrides.DEPLOYMENT_ENV === "staging" || overrides.DEPLOYMENT_ENV === "production"
+    ? { RATE_LIMITER: euOnly(dvzaEnv.RATE_LIMITER, "RATE_LIMITER", seen), SESSIONS: euOnly(dvzaEnv.SESSIONS, "SESSIONS", seen) }
+    : {};
+  const res = await worker.fetch(new Request(authorizeUrl({})), { ...dvzaEnv, ...placedEnv, ...overrides } as Env, ctx);
   return { res, logged: lines.join("\n") };
 }
 

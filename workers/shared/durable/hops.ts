@@ -1,0 +1,46 @@
+/**
+ * Durable Object round trips, counted per isolate for the benchmarks' doHopsPerRequest (issue: on the real
+ * edge every round trip is a network hop to wherever the object lives). Counting is off unless a
+ * deployment turns it on (METRICS_TOKEN): then each stub's method calls are counted.
+ */
+export interface HopCounters {
+  requests: number;
+  doCalls: number;
+}
+
+export const counters: HopCounters = { requests: 0, doCalls: 0 };
+
+let counting = false;
+
+export function setCounting(on: boolean): void {
+  counting = on;
+}
+
+export function isCounting(): boolean {
+  return counting;
+}
+
+function countingStub<S extends object>(stub: S): S {
+  return new Proxy(stub, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop) as unknown;
+      if (typeof value !== "function" || prop === "fetch" || typeof prop === "symbol") return value;
+      return (...args: unknown[]) => {
+        counters.doCalls++;
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+}
+
+/** A namespace whose stubs count their calls (only built while counting is on). */
+export function countingNamespace<N extends { get(id: DurableObjectId, options?: unknown): object }>(namespace: N): N {
+  return new Proxy(namespace, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop) as unknown;
+      if (typeof value !== "function") return value;
+      if (prop !== "get") return (value as (...a: unknown[]) => unknown).bind(target);
+      return (...args: [DurableObjectId, unknown?]) => countingStub((value as (...a: unknown[]) => object).apply(target, args));
+    },
+  });
+}
