@@ -8,7 +8,9 @@ import type { Env } from "../../workers/dvza/env.ts";
 import { DVZA_LISTS } from "../../workers/dvza/index.ts";
 import type { ListKind } from "../../workers/shared/lists/catalogue.ts";
 import { readStatus, refreshAll, refreshList, type RefreshDeps } from "../../workers/shared/lists/refresh.ts";
-import { listIndex, readStored } from "../../workers/shared/lists/store.ts";
+import { ISOLATE_TTL_MS, listIndex, readStored, writeStored } from "../../workers/shared/lists/store.ts";
+import { countingKv } from "../helpers/counting-kv.ts";
+import { WHITELIST } from "../helpers/network.ts";
 import { SEED_XML, withVersion } from "../helpers/seed-xml.ts";
 
 const dvzaEnv = env as unknown as Env;
@@ -139,5 +141,25 @@ describe("L-9: rejected lists leave the last valid one in use", () => {
       OAuthclientlist: "updated",
       Gegevensdienstnamenlijst: "updated",
     });
+  });
+});
+
+describe("lists on the hot path: a parsed copy per isolate, revalidated by version", () => {
+  it("within the isolate TTL no KV read; after it a few bytes, the list itself only when it changed", async () => {
+    const empty = (dvzaEnv as unknown as { EMPTY_LISTS: KVNamespace }).EMPTY_LISTS;
+    const { kv, reads } = countingKv(empty);
+    await writeStored(kv, { list: WHITELIST, sha256: "v1", etag: null, storedAt: Date.now() });
+    vi.useFakeTimers({ now: Date.now(), toFake: ["Date"] });
+    expect((await listIndex(kv, "Whitelist"))?.list.volgnummer).toBe(WHITELIST.volgnummer);
+    expect(reads).toEqual([]);
+    vi.advanceTimersByTime(ISOLATE_TTL_MS);
+    await listIndex(kv, "Whitelist");
+    expect(reads).toEqual(["get list-version/Whitelist"]);
+    // Another isolate's refresh stored a newer list.
+    await empty.put("list/Whitelist", JSON.stringify({ list: { ...WHITELIST, volgnummer: "2002" }, sha256: "v2", etag: null, storedAt: Date.now() }));
+    await empty.put("list-version/Whitelist", "v2");
+    vi.advanceTimersByTime(ISOLATE_TTL_MS);
+    expect((await listIndex(kv, "Whitelist"))?.list.volgnummer).toBe("2002");
+    expect(reads.slice(1)).toEqual(["get list-version/Whitelist", "get list/Whitelist"]);
   });
 });

@@ -37,7 +37,7 @@ describe("X-5: the DVZA's Durable Objects live in the EU", () => {
       RATE_LIMITER: euOnly(real.RATE_LIMITER, "RATE_LIMITER", seen),
       FHIR: euOnly(real.FHIR, "FHIR", seen),
     };
-    const dvza = { fetch: (r: Request) => worker.fetch(r, euEnv, ctx) };
+    const dvza = { fetch: async (r: Request) => worker.fetch(r, euEnv, ctx) };
     const b = new Browser({ [UMC_HOST]: dvza, [DIGID]: real.DIGID_SIM });
     const q = new URLSearchParams({ response_type: "code", client_id: DVP_KLUIS, redirect_uri: REDIRECT, scope: "umcharderwijk~48", state: "eu" });
     const form = await (await b.get(location(await b.get(`https://${UMC_HOST}/oauth/authorize?${q}`)))).text();
@@ -63,7 +63,10 @@ describe("X-5: the DVZA's Durable Objects live in the EU", () => {
   });
 
   it("the deployment files set none only for development, never in an environment", () => {
-    const files = import.meta.glob(["../../wrangler.toml", "../../workers/*/wrangler.toml"], { query: "?raw", import: "default", eager: true }) as Record<string, string>;
+    const files = {
+      ...import.meta.glob("../../wrangler.toml", { query: "?raw", import: "default", eager: true }),
+      ...import.meta.glob("../../workers/*/wrangler.toml", { query: "?raw", import: "default", eager: true }),
+    } as Record<string, string>;
     expect(Object.keys(files).length).toBe(4);
     for (const [file, toml] of Object.entries(files)) {
       const environments = toml.indexOf("[env.");

@@ -3,6 +3,7 @@
  * node takes them in through its cron refresh (L-3, L-4). Runs the same Miniflare network as
  * `npm run simulate`.
  */
+import { SERVE_TTL_MS } from "../../workers/registratie/publication.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HOSTS, startNetwork } from "../../scripts/local-network.mjs";
 import { RELEASES, schemaOf } from "../../workers/shared/lists/catalogue.ts";
@@ -50,6 +51,9 @@ describe("nodes", () => {
     const before = await kv.get("list/Whitelist");
     const registratieKv = await net.mf.getKVNamespace("LISTS", "registratie");
     await registratieKv.delete("published/Whitelist/2");
+    await registratieKv.delete("published-version/Whitelist/2");
+    // Registratie serves its own copy until it revalidates (SERVE_TTL_MS); after that it has nothing to serve.
+    await new Promise((r) => setTimeout(r, SERVE_TTL_MS + 100));
     await net.refreshLists();
     const status = (await kv.get("list-status/Whitelist", "json")) as { result: string; reason: string };
     expect(status.result).toBe("unreachable");

@@ -1,11 +1,13 @@
 /**
  * Registratie's versioned list interface (SPEC L-1, L-2, L-9) and its publish endpoint.
  */
-import { SELF } from "cloudflare:test";
+import { SELF, env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { RELEASES, findRelease, schemaOf, type ListKind } from "../../workers/shared/lists/catalogue.ts";
 import { validateXmlText } from "../../workers/shared/xsd/index.ts";
 import { SEED_XML, withVersion } from "../helpers/seed-xml.ts";
+import { SERVE_TTL_MS, publishedKey, publishedVersionKey, servedRelease } from "../../workers/registratie/publication.ts";
+import { countingKv } from "../helpers/counting-kv.ts";
 
 const BASE = "https://registratie.medmij.localhost";
 const ADMIN = "test-admin-token-0123456789";
@@ -171,5 +173,25 @@ describe("publishing (L-1, L-9)", () => {
   it("refuses an oversized body with 413", async () => {
     const huge = "<!--" + "x".repeat(9 * 1024 * 1024) + "-->";
     expect((await publish("MedMij_Whitelist.xml", huge)).status).toBe(413);
+  });
+});
+
+describe("L-5: the list API serves a per-isolate copy, revalidated by its etag", () => {
+  it("within SERVE_TTL_MS no KV read; after it only the etag; the list again only when it changed", async () => {
+    const registratieEnv = env as unknown as { LISTS: KVNamespace };
+    const r = findRelease("Whitelist", "2")!;
+    await registratieEnv.LISTS.put(publishedKey(r.kind, r.release), "<v1/>", { metadata: { etag: '"e1"', sha256: "s1", volgnummer: "1", tijdstempel: "2026-11-01T00:00:00Z" } });
+    await registratieEnv.LISTS.put(publishedVersionKey(r.kind, r.release), '"e1"');
+    const { kv, reads } = countingKv(registratieEnv.LISTS);
+    const t0 = Date.now();
+    expect((await servedRelease(kv, r, t0))?.xml).toBe("<v1/>");
+    expect((await servedRelease(kv, r, t0 + 1))?.xml).toBe("<v1/>");
+    expect(reads).toEqual(["getWithMetadata published/Whitelist/2"]);
+    await servedRelease(kv, r, t0 + SERVE_TTL_MS);
+    expect(reads.slice(1)).toEqual(["get published-version/Whitelist/2"]);
+    // Another isolate published.
+    await registratieEnv.LISTS.put(publishedKey(r.kind, r.release), "<v2/>", { metadata: { etag: '"e2"', sha256: "s2", volgnummer: "2", tijdstempel: "2026-11-02T00:00:00Z" } });
+    await registratieEnv.LISTS.put(publishedVersionKey(r.kind, r.release), '"e2"');
+    expect((await servedRelease(kv, r, t0 + 2 * SERVE_TTL_MS))?.xml).toBe("<v2/>");
   });
 });

@@ -9,7 +9,7 @@ import { timingSafeEqualString } from "../shared/crypto.ts";
 import { BodyTooLargeError, readTextCapped } from "../shared/http/body.ts";
 import { RELEASES, findRelease, kindOfFileName } from "../shared/lists/catalogue.ts";
 import { log } from "../shared/log.ts";
-import { publish, readPublished } from "./publication.ts";
+import { publish, servedRelease } from "./publication.ts";
 
 export interface Env {
   LISTS: KVNamespace;
@@ -47,7 +47,7 @@ app.get("/:file{MedMij_[A-Za-z]+\\.xml}", async (c) => {
   const r = findRelease(kind, asked.release);
   if (!r) return plain(400, `unknown release '${asked.release}' of ${fileName}; supported releases: ${supported}`);
 
-  const published = await readPublished(c.env.LISTS, r);
+  const published = await servedRelease(c.env.LISTS, r);
   if (!published) return plain(503, `${fileName} release ${r.release} has not been published yet`, { "retry-after": "60" });
 
   const headers = {

@@ -22,9 +22,42 @@ export function publishedKey(kind: ListKind, release: string): string {
   return `published/${kind}/${release}`;
 }
 
+/** The etag of each published release on its own, so a cached copy is revalidated without reading the list. */
+export function publishedVersionKey(kind: ListKind, release: string): string {
+  return `published-version/${kind}/${release}`;
+}
+
 export async function readPublished(kv: KVNamespace, r: ListRelease): Promise<{ xml: string; meta: PublishedMeta } | null> {
   const { value, metadata } = await kv.getWithMetadata<PublishedMeta>(publishedKey(r.kind, r.release), "text");
   return value !== null && metadata ? { xml: value, meta: metadata } : null;
+}
+
+interface CachedRelease {
+  readonly published: { xml: string; meta: PublishedMeta };
+  readonly checkedAt: number;
+}
+
+const served = new WeakMap<KVNamespace, Map<string, CachedRelease>>();
+/** How long an isolate serves its copy before revalidating it by etag; a publication shows within this time. */
+export const SERVE_TTL_MS = 5_000;
+
+/**
+ * What the list API serves (L-5): a per-isolate copy of each published release, revalidated by its etag
+ * every SERVE_TTL_MS. A new publication is read once per isolate; in between, a request costs no KV read.
+ */
+export async function servedRelease(kv: KVNamespace, r: ListRelease, now = Date.now()): Promise<{ xml: string; meta: PublishedMeta } | null> {
+  let m = served.get(kv);
+  if (!m) served.set(kv, (m = new Map()));
+  const key = publishedKey(r.kind, r.release);
+  const hit = m.get(key);
+  if (hit && now - hit.checkedAt < SERVE_TTL_MS) return hit.published;
+  if (hit && (await kv.get(publishedVersionKey(r.kind, r.release))) === hit.published.meta.etag) {
+    m.set(key, { ...hit, checkedAt: now });
+    return hit.published;
+  }
+  const published = await readPublished(kv, r);
+  if (published) m.set(key, { published, checkedAt: now });
+  return published;
 }
 
 export type PublishResult =
@@ -61,6 +94,9 @@ export async function publish(kv: KVNamespace, kind: ListKind, xml: string): Pro
     const hash = await sha256Hex(text);
     const meta: PublishedMeta = { etag: `"${hash.slice(0, 32)}"`, sha256: hash, volgnummer: loaded.list.volgnummer, tijdstempel: loaded.list.tijdstempel };
     await kv.put(publishedKey(kind, r.release), text, { metadata: meta });
+    await kv.put(publishedVersionKey(kind, r.release), meta.etag);
+    // This isolate serves what it just published at once; others within SERVE_TTL_MS.
+    served.get(kv)?.set(publishedKey(kind, r.release), { published: { xml: text, meta }, checkedAt: Date.now() });
   }
   return { ok: true, status: "published", volgnummer: loaded.list.volgnummer, releases: entries.map((e) => e.r.release) };
 }
