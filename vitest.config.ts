@@ -73,7 +73,7 @@ export default defineConfig({
         test: { name: "e2e", environment: "node", include: ["test/e2e/**/*.test.ts"], testTimeout: 60_000, hookTimeout: 120_000 },
       },
       {
-        // The same run in a real headless Chromium (scripts/ensure-chromium.sh installs Debian's).
+        // The same run in a real headless Chromium (scripts/ensure-debian.sh installs Debian's).
         plugins: [xsdAsText],
         test: { name: "browser", environment: "node", include: ["test/browser/**/*.test.ts"], testTimeout: 120_000, hookTimeout: 120_000 },
       },

@@ -14,7 +14,7 @@ import { DurableObject } from "cloudflare:workers";
 /** AS-7: every code and every access token lives exactly 900 s. */
 export const LIFETIME_MS = 900_000;
 /** Redeemed codes are remembered past their own expiry for as long as a token issued from them can live. */
-const REMEMBER_CODE_MS = 2 * LIFETIME_MS;
+export const REMEMBER_CODE_MS = 2 * LIFETIME_MS;
 const PURGE_EVERY_MS = 15 * 60_000;
 
 export interface Grant {
@@ -50,6 +50,21 @@ function sameString(a: string, b: string): boolean {
   return diff === 0;
 }
 
+/**
+ * Why an unredeemed code may not be redeemed by this presentation, or undefined when it may: expired, or
+ * presented with another client, redirect_uri, token endpoint or PKCE verifier (AS-10, AS-11, X-1; RFC 9700
+ * §2.1.1: no PKCE downgrade). One decision for every store that holds codes (here, and Deno KV).
+ */
+export function redemptionRefusal(row: CodeRow, presented: Presented, now: number): Exclude<RedeemRefusal, "unknown" | "replayed"> | undefined {
+  if (now >= row.expires_at) return "expired";
+  if (row.client_id !== presented.clientId) return "client_mismatch";
+  if (row.redirect_uri !== presented.redirectUri) return "redirect_mismatch";
+  if (row.token_endpoint !== presented.tokenEndpoint) return "endpoint_mismatch";
+  if (row.code_challenge !== null && (presented.pkceChallenge === undefined || !sameString(row.code_challenge, presented.pkceChallenge))) return "pkce_mismatch";
+  if (row.code_challenge === null && presented.pkceChallenge !== undefined) return "pkce_unexpected";
+  return undefined;
+}
+
 export type RedeemResult = { ok: true; grant: Grant; expiresAt: number } | { ok: false; refusal: RedeemRefusal; revokedTokens: number };
 
 export interface TokenGrant extends Grant {
@@ -57,7 +72,7 @@ export interface TokenGrant extends Grant {
 }
 
 /** The grant columns codes and tokens share. */
-interface GrantRow extends Record<string, SqlStorageValue> {
+export interface GrantRow extends Record<string, SqlStorageValue> {
   client_id: string;
   redirect_uri: string;
   scope: string;
@@ -68,16 +83,16 @@ interface GrantRow extends Record<string, SqlStorageValue> {
   expires_at: number;
 }
 
-interface CodeRow extends GrantRow {
+export interface CodeRow extends GrantRow {
   redeemed_at: number | null;
   code_challenge: string | null;
 }
 
-interface TokenRow extends GrantRow {
+export interface TokenRow extends GrantRow {
   revoked_at: number | null;
 }
 
-function grantOf(row: GrantRow): Grant {
+export function grantOf(row: GrantRow): Grant {
   return {
     clientId: row.client_id,
     redirectUri: row.redirect_uri,
@@ -153,14 +168,8 @@ export class GrantStore extends DurableObject {
         this.sql.exec(`UPDATE codes SET replayed_at = ? WHERE code_hash = ?`, now, codeHash);
         return { ok: false, refusal: "replayed", revokedTokens: revoked };
       }
-      if (now >= row.expires_at) return { ok: false, refusal: "expired", revokedTokens: 0 };
-      if (row.client_id !== presented.clientId) return { ok: false, refusal: "client_mismatch", revokedTokens: 0 };
-      if (row.redirect_uri !== presented.redirectUri) return { ok: false, refusal: "redirect_mismatch", revokedTokens: 0 };
-      if (row.token_endpoint !== presented.tokenEndpoint) return { ok: false, refusal: "endpoint_mismatch", revokedTokens: 0 };
-      if (row.code_challenge !== null && (presented.pkceChallenge === undefined || !sameString(row.code_challenge, presented.pkceChallenge))) {
-        return { ok: false, refusal: "pkce_mismatch", revokedTokens: 0 };
-      }
-      if (row.code_challenge === null && presented.pkceChallenge !== undefined) return { ok: false, refusal: "pkce_unexpected", revokedTokens: 0 };
+      const refusal = redemptionRefusal(row, presented, now);
+      if (refusal) return { ok: false, refusal, revokedTokens: 0 };
       const expiresAt = now + LIFETIME_MS;
       this.sql.exec(`UPDATE codes SET redeemed_at = ? WHERE code_hash = ?`, now, codeHash);
       this.sql.exec(

@@ -1,3 +1,3 @@
 export declare const ENTRIES: Record<string, string>;
 export declare const OUT_DIR: string;
-export declare function buildWorkers(names?: readonly string[]): Promise<void>;
+export declare function buildWorkers(names?: readonly string[], extra?: Record<string, string>): Promise<void>;

@@ -13,9 +13,10 @@ export const ENTRIES = {
 
 export const OUT_DIR = "dist/local";
 
-export async function buildWorkers(names = Object.keys(ENTRIES)) {
+/** `extra`: entries outside the product (name -> source file), e.g. the benchmark's own worker. */
+export async function buildWorkers(names = Object.keys(ENTRIES), extra = {}) {
   await build({
-    entryPoints: Object.fromEntries(names.map((n) => [n, ENTRIES[n]])),
+    entryPoints: { ...Object.fromEntries(names.filter((n) => ENTRIES[n]).map((n) => [n, ENTRIES[n]])), ...extra },
     outdir: OUT_DIR,
     bundle: true,
     format: "esm",

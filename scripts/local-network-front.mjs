@@ -13,7 +13,7 @@
 // connections), and that hop cost more than half of the throughput; see README, "The local network".
 import http from "node:http";
 import { Readable } from "node:stream";
-import { Agent, request as undiciRequest } from "undici";
+import { Client } from "undici";
 import { tlsClientAuthFor } from "../workers/local-network/client-certificate.mjs";
 
 const CLIENT_CERT_HEADER = "x-local-network-client-cert";
@@ -36,13 +36,57 @@ export function toBrowser(value, hostnames, port) {
 }
 
 /**
+ * Kept-alive connections to workerd's entry, one request at a time each (undici Clients).
+ *
+ * workerd closes a kept-alive connection, without a `Connection: close`, after answering a request whose
+ * body the worker did not read (workerd#960, #1741); a request the pool sends on it meanwhile is lost
+ * ("other side closed"). The product leaves a body unread only when it refuses early (403 at the whitelist
+ * gate, 405, 413, 415, 421, 429, a token request with a query string), so a connection that carried a body
+ * and got an error status is not used again. workerd also closes idle connections after 5 s: idle ones are
+ * dropped here after 4 s, before that can race a new request.
+ */
+class WorkerdConnections {
+  #idle = [];
+  #url;
+  constructor(url) {
+    this.#url = url;
+  }
+
+  async request(path, { method, headers, body }) {
+    const client = this.#idle.pop() ?? new Client(this.#url, { pipelining: 1, keepAliveTimeout: 4_000, keepAliveMaxTimeout: 4_000 });
+    let answer;
+    try {
+      answer = await client.request({ path, method, headers, body });
+    } catch (e) {
+      client.destroy();
+      throw e;
+    }
+    const reusable = !(body && answer.statusCode >= 400);
+    let settled = false;
+    const done = (ok) => {
+      if (settled) return;
+      settled = true;
+      if (ok && reusable && !client.destroyed && !client.closed) this.#idle.push(client);
+      else client.destroy();
+    };
+    answer.body.once("end", () => done(true));
+    answer.body.once("error", () => done(false));
+    answer.body.once("close", () => done(answer.body.readableEnded));
+    return answer;
+  }
+
+  async close() {
+    await Promise.all(this.#idle.splice(0).map((c) => c.close()));
+  }
+}
+
+/**
  * @param {{ port: number, host: string, entryUrl: string, workerFor: (hostname: string) => string | undefined,
  *           nodeServiceFor: (hostname: string) => ((r: Request) => Promise<Response>) | undefined, hostnames: string[],
  *           fingerprintOf: (hostname: string) => Promise<string> }} options
  */
 export async function startFront({ port, host, entryUrl, workerFor, nodeServiceFor, hostnames, fingerprintOf }) {
-  // Plenty of kept-alive connections to workerd's entry: one per in-flight request under the benchmarks' load.
-  const dispatcher = new Agent({ connections: 256, pipelining: 1, keepAliveTimeout: 60_000 });
+  const workerd = new WorkerdConnections(entryUrl);
   let publicPort = port;
 
   async function handle(req, res) {
@@ -81,7 +125,7 @@ export async function startFront({ port, host, entryUrl, workerFor, nodeServiceF
       const asClient = req.headers[CLIENT_CERT_HEADER];
       const mf = { "MF-Original-URL": url, "MF-Route-Override": worker };
       if (typeof asClient === "string") mf["MF-CF-Blob"] = JSON.stringify(tlsClientAuthFor(asClient, await fingerprintOf(asClient)));
-      const answer = await undiciRequest(`${entryUrl}${req.url}`, { method: req.method, headers: { ...headers, ...mf }, body: hasBody ? req : undefined, dispatcher });
+      const answer = await workerd.request(req.url, { method: req.method, headers: { ...headers, ...mf }, body: hasBody ? req : undefined });
       status = answer.statusCode;
       outHeaders = {};
       for (const [k, v] of Object.entries(answer.headers)) if (!HOP_BY_HOP.has(k)) outHeaders[k] = v;
@@ -117,7 +161,7 @@ export async function startFront({ port, host, entryUrl, workerFor, nodeServiceF
     async close() {
       await new Promise((resolve) => server.close(resolve));
       server.closeAllConnections?.();
-      await dispatcher.close();
+      await workerd.close();
     },
   };
 }

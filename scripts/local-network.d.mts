@@ -16,6 +16,8 @@ export interface LayoutEntry {
   readonly hostnames: readonly string[];
   readonly script?: string;
   readonly source?: string;
+  /** A worker from outside the product: its source file, bundled under the name `script`. */
+  readonly entry?: string;
   readonly node?: boolean;
   readonly providers?: readonly string[];
   readonly options: Record<string, unknown>;

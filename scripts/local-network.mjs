@@ -115,7 +115,8 @@ export async function startNetwork({ port = 8787, host = "127.0.0.1", only, buil
   };
   const layout = [...base0.map(withAuthn), ...extraWorkers];
   const scripts = [...new Set(layout.filter((w) => w.script).map((w) => w.script)), "local-network"];
-  if (build) await buildWorkers(scripts);
+  // Workers from outside the product (`entry`: their source file) are bundled beside it.
+  if (build) await buildWorkers(scripts, Object.fromEntries(layout.filter((w) => w.entry).map((w) => [w.script, w.entry])));
   const adminToken = randomBytes(32).toString("base64url");
   const hostMap = Object.fromEntries(layout.flatMap((w) => w.hostnames.map((h) => [h, w.name.replace(/-/g, "_").toUpperCase()])));
   // Peers that run in this Node process (test identity providers): a service function per hostname.

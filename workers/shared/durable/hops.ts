@@ -6,9 +6,11 @@
 export interface HopCounters {
   requests: number;
   doCalls: number;
+  /** Calls per RPC method (`redeem`, `lease`, ...): docs/capacity.md derives the load per object class from these. */
+  byMethod: Record<string, number>;
 }
 
-export const counters: HopCounters = { requests: 0, doCalls: 0 };
+export const counters: HopCounters = { requests: 0, doCalls: 0, byMethod: {} };
 
 let counting = false;
 
@@ -25,9 +27,11 @@ function countingStub<S extends object>(stub: S): S {
     get(target, prop) {
       const value = Reflect.get(target, prop) as unknown;
       if (typeof value !== "function" || prop === "fetch" || typeof prop === "symbol") return value;
+      // Reflect.apply, not value.apply: on an RPC stub's method, `.apply` is itself a remote property.
       return (...args: unknown[]) => {
         counters.doCalls++;
-        return (value as (...a: unknown[]) => unknown).apply(target, args);
+        counters.byMethod[prop] = (counters.byMethod[prop] ?? 0) + 1;
+        return Reflect.apply(value as (...a: unknown[]) => unknown, target, args);
       };
     },
   });
@@ -40,7 +44,7 @@ export function countingNamespace<N extends { get(id: DurableObjectId, options?:
       const value = Reflect.get(target, prop) as unknown;
       if (typeof value !== "function") return value;
       if (prop !== "get") return (value as (...a: unknown[]) => unknown).bind(target);
-      return (...args: [DurableObjectId, unknown?]) => countingStub((value as (...a: unknown[]) => object).apply(target, args));
+      return (...args: [DurableObjectId, unknown?]) => countingStub(Reflect.apply(value as (...a: unknown[]) => object, target, args));
     },
   });
 }

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Self-hosting on Deno: the nginx configuration of the TLS terminator in front of workers/adapter/deno/serve.ts.
+# Prints the configuration to stdout; the settings come from the environment:
+#
+#   LISTEN          address:port nginx listens on (443)
+#   SERVER_NAMES    the node's hostnames, space-separated (a DVZA's DVZA_HOSTNAMES)
+#   SERVER_CERT     PEM chain of the node's server certificate (PKIoverheid), SERVER_KEY its key
+#   CLIENT_CA       PEM bundle of the CAs whose client certificates are accepted (S-2; MedMij: PKIoverheid)
+#   UPSTREAM        where the Deno server listens (127.0.0.1:8787); its TRUSTED_PROXIES must name this host
+#   PREFIX          directory for pid, temp files and logs (/var/lib/medmij-nginx)
+#
+# SPEC S-5: TLS 1.2 and 1.3 only, TLS 1.2 cipher suites rated "good" by the NCSC (2019) only: ECDHE with AES-GCM
+# or ChaCha20-Poly1305 (the same list scripts/edge/configure-zone.sh sets on a Cloudflare zone).
+# S-2: the client certificate is verified here against CLIENT_CA ("optional": the front channel, where browsers
+# present none, runs on the same names). nginx answers a failed verification (expired, unknown CA, ...) with its
+# own 400 page (internal status 495); instead the request goes on to Deno with the verdict "FAILED:<reason>", so
+# the product answers every back-channel refusal alike with the bare 403 of W-2 and logs the reason on its side.
+# The verdict and the verified subject DN and PEM travel in headers Deno believes only from this proxy
+# (TRUSTED_PROXIES); the Whitelist (W-1) decides there.
+set -euo pipefail
+: "${SERVER_CERT:?}" "${SERVER_KEY:?}" "${CLIENT_CA:?}"
+LISTEN="${LISTEN:-443}"
+SERVER_NAMES="${SERVER_NAMES:-_}"
+UPSTREAM="${UPSTREAM:-127.0.0.1:8787}"
+PREFIX="${PREFIX:-/var/lib/medmij-nginx}"
+NCSC_GOOD="ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-CHACHA20-POLY1305:ECDHE-RSA-AES128-GCM-SHA256"
+
+cat <<CONF
+worker_processes auto;
+pid ${PREFIX}/nginx.pid;
+error_log ${PREFIX}/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${PREFIX}/client_body;
+  proxy_temp_path ${PREFIX}/proxy;
+  fastcgi_temp_path ${PREFIX}/fastcgi;
+  uwsgi_temp_path ${PREFIX}/uwsgi;
+  scgi_temp_path ${PREFIX}/scgi;
+  server_tokens off;
+  client_max_body_size 8m;
+
+  upstream medmij_deno {
+    server ${UPSTREAM};
+    keepalive 64;
+  }
+
+  server {
+    listen ${LISTEN} ssl;
+    server_name ${SERVER_NAMES};
+
+    ssl_certificate ${SERVER_CERT};
+    ssl_certificate_key ${SERVER_KEY};
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_ciphers ${NCSC_GOOD};
+    ssl_prefer_server_ciphers on;
+    ssl_session_tickets off;
+
+    ssl_client_certificate ${CLIENT_CA};
+    ssl_verify_client optional;
+    ssl_verify_depth 4;
+    error_page 495 = @unverified;
+
+    proxy_http_version 1.1;
+    proxy_set_header Connection "";
+    proxy_set_header Host \$host;
+    proxy_set_header X-Real-IP \$remote_addr;
+    proxy_set_header X-SSL-Client-Verify \$ssl_client_verify;
+    proxy_set_header X-SSL-Client-S-DN \$ssl_client_s_dn;
+    proxy_set_header X-SSL-Client-Cert \$ssl_client_escaped_cert;
+    proxy_redirect off;
+    proxy_buffering off;
+
+    location / {
+      proxy_pass http://medmij_deno;
+    }
+
+    # A certificate that failed verification: on to Deno with the verdict, which answers the bare 403 (W-2).
+    location @unverified {
+      proxy_pass http://medmij_deno;
+    }
+  }
+}
+CONF

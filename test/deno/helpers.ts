@@ -1,0 +1,45 @@
+/** Shared by the Deno suite: a role served over real HTTP, Registratie with the seed lists, the proxy's verdict. */
+import assert from "node:assert/strict";
+import { node, serveRequest, type Node } from "../../workers/adapter/deno/serve.ts";
+import { trustedProxies } from "../../workers/adapter/deno/tls-client-auth.ts";
+
+const ADMIN_TOKEN = "deno-admin-token-0123456789abcdef";
+const LISTS = ["MedMij_Zorgaanbiederslijst.xml", "MedMij_Whitelist.xml", "MedMij_OAuthclientlist.xml", "MedMij_Gegevensdienstnamenlijst.xml"];
+
+export interface Served {
+  readonly node: Node;
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+export async function serve(n: Node, trusted: string): Promise<Served> {
+  const controller = new AbortController();
+  const set = trustedProxies(trusted);
+  let port = 0;
+  const server = Deno.serve({ port: 0, hostname: "127.0.0.1", signal: controller.signal, onListen: (a) => (port = a.port) }, (request, info) =>
+    serveRequest(n, set, request, (info.remoteAddr as Deno.NetAddr).hostname),
+  );
+  return {
+    node: n,
+    url: `http://127.0.0.1:${port}`,
+    async stop() {
+      controller.abort();
+      await server.finished;
+    },
+  };
+}
+
+/** What nginx forwards for a verified client certificate with this CN (scripts/deno/nginx.conf.sh). */
+export const viaProxy = (cn: string) => ({ "x-ssl-client-verify": "SUCCESS", "x-ssl-client-s-dn": `CN=${cn},O=Test,C=NL` });
+
+
+/** MedMij Registratie as the Deno registratie role, the kv-seed lists published through its admin API. */
+export async function registratieWithLists(dir: string): Promise<Served> {
+  const registratie = await serve(await node("registratie", { DATA_DIR: `${dir}/registratie`, ADMIN_TOKEN }), "");
+  for (const file of LISTS) {
+    const xml = await Deno.readTextFile(new URL(`../../kv-seed/lists/${file}`, import.meta.url));
+    const r = await fetch(`${registratie.url}/admin/lists/${file}`, { method: "PUT", headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/xml" }, body: xml });
+    assert.equal(r.status < 300, true, `publish ${file}: HTTP ${r.status} ${await r.text()}`);
+  }
+  return registratie;
+}

@@ -1,0 +1,174 @@
+/**
+ * Self-hosted mTLS end to end (SPEC S-2, S-5, W-1, W-2, AS-11): real TLS with real certificates made by openssl at
+ * test time, terminated by nginx (Debian package) configured by scripts/deno/nginx.conf.sh, in front of the DVZA
+ * role on Deno. The client is curl, presenting each certificate in turn:
+ *   a whitelisted DVP; a valid certificate whose CN is not on the Whitelist; an expired one; one from another CA;
+ *   a whitelisted CN signed by the wrong CA; none at all.
+ * Only the first reaches the token endpoint; every other gets the bare 403.
+ */
+import assert from "node:assert/strict";
+import { node, refreshLists, serveRequest } from "../../workers/adapter/deno/serve.ts";
+import { trustedProxies } from "../../workers/adapter/deno/tls-client-auth.ts";
+import { issueCode } from "../../workers/dvza/grants.ts";
+import type { Env as DvzaEnv } from "../../workers/dvza/env.ts";
+import { storeLists } from "../helpers/network.ts";
+
+const UMC = "umcharderwijk.zorgbridge.localhost";
+const CLIENT = "dvp.gezondheidskluis.localhost";
+const REDIRECT = `https://${CLIENT}/oauth/callback`;
+const NGINX = Deno.env.get("NGINX_PATH") ?? "/usr/sbin/nginx";
+
+async function run(cmd: string, args: string[], cwd: string, env: Record<string, string> = {}): Promise<string> {
+  const out = await new Deno.Command(cmd, { args, cwd, env, stdout: "piped", stderr: "piped" }).output();
+  const text = new TextDecoder().decode(out.stdout);
+  if (!out.success) throw new Error(`${cmd} ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`);
+  return text;
+}
+
+const CA_CONF = `[ca]
+default_ca = test
+[test]
+dir = .
+database = index.txt
+new_certs_dir = .
+serial = serial
+default_md = sha256
+policy = any
+copy_extensions = copy
+[any]
+commonName = supplied
+`;
+
+/** A test PKI: two CAs, the server's certificate, and the client certificates the cases need. */
+async function makePki(dir: string): Promise<void> {
+  const sh = (line: string) => run("bash", ["-c", line], dir);
+  await Deno.writeTextFile(`${dir}/ca.cnf`, CA_CONF);
+  await sh("touch index.txt && echo 1000 > serial");
+  for (const ca of ["ca", "other-ca"]) {
+    await sh(`openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ${ca}.key -out ${ca}.crt -days 2 -subj "/CN=Test ${ca}"`);
+  }
+  const leaf = async (name: string, cn: string, ca: string, extra = "") => {
+    await sh(`openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ${name}.key -out ${name}.csr -subj "/C=NL/O=Test/CN=${cn}" ${extra}`);
+  };
+  await leaf("server", UMC, "ca", `-addext "subjectAltName=DNS:${UMC},IP:127.0.0.1"`);
+  await sh(`openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 -copy_extensions copy -out server.crt`);
+  await leaf("good", CLIENT, "ca");
+  await sh(`openssl x509 -req -in good.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 -out good.crt`);
+  await leaf("unlisted", "dvp.not-whitelisted.localhost", "ca");
+  await sh(`openssl x509 -req -in unlisted.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 -out unlisted.crt`);
+  await leaf("expired", CLIENT, "ca");
+  await sh(`openssl ca -batch -config ca.cnf -cert ca.crt -keyfile ca.key -in expired.csr -out expired.crt -startdate 20200101000000Z -enddate 20200102000000Z 2>/dev/null`);
+  await leaf("foreign", "dvp.elsewhere.localhost", "other-ca");
+  await sh(`openssl x509 -req -in foreign.csr -CA other-ca.crt -CAkey other-ca.key -CAcreateserial -days 2 -out foreign.crt`);
+  await leaf("impostor", CLIENT, "other-ca");
+  await sh(`openssl x509 -req -in impostor.csr -CA other-ca.crt -CAkey other-ca.key -CAcreateserial -days 2 -out impostor.crt`);
+}
+
+async function freePort(): Promise<number> {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+async function waitFor(port: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    try {
+      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  throw new Error(`nothing listens on ${port}`);
+}
+
+Deno.test({
+  name: "S-2 / W-1 / W-2 with real certificates through nginx: only a whitelisted DVP from the right CA reaches the token endpoint",
+  ignore: !(await Deno.stat(NGINX).then(() => true, () => false)),
+  async fn(t) {
+    const dir = await Deno.makeTempDir();
+    const denoPort = await freePort();
+    const tlsPort = await freePort();
+    let nginx: Deno.ChildProcess | undefined;
+    const controller = new AbortController();
+    const n = await node("dvza", { DATA_DIR: `${dir}/data`, REGISTRATIE_URL: "http://127.0.0.1:9", DVZA_HOSTNAMES: UMC, GRANT_SHARDS: "4" });
+    try {
+      await makePki(dir);
+      await storeLists(n.env.LISTS as KVNamespace);
+      const trusted = trustedProxies("127.0.0.1");
+      const server = Deno.serve({ port: denoPort, hostname: "127.0.0.1", signal: controller.signal, onListen() {} }, (request, info) =>
+        serveRequest(n, trusted, request, (info.remoteAddr as Deno.NetAddr).hostname),
+      );
+      await Deno.mkdir(`${dir}/nginx`);
+      const conf = await run("bash", [new URL("../../scripts/deno/nginx.conf.sh", import.meta.url).pathname], dir, {
+        PATH: Deno.env.get("PATH") ?? "",
+        LISTEN: `127.0.0.1:${tlsPort}`,
+        SERVER_NAMES: UMC,
+        SERVER_CERT: `${dir}/server.crt`,
+        SERVER_KEY: `${dir}/server.key`,
+        CLIENT_CA: `${dir}/ca.crt`,
+        UPSTREAM: `127.0.0.1:${denoPort}`,
+        PREFIX: `${dir}/nginx`,
+      });
+      await Deno.writeTextFile(`${dir}/nginx/nginx.conf`, conf.replace(/^worker_processes auto;/m, "worker_processes 1;"));
+      nginx = new Deno.Command(NGINX, { args: ["-c", `${dir}/nginx/nginx.conf`, "-p", `${dir}/nginx`, "-g", "daemon off; master_process off;"], stdout: "null", stderr: "piped" }).spawn();
+      await waitFor(tlsPort);
+
+      const env = n.env as unknown as DvzaEnv;
+      const grant = { clientId: CLIENT, redirectUri: REDIRECT, scope: "umcharderwijk~48", zorgaanbieder: "umcharderwijk@medmij", gegevensdienstId: "48", subject: "999990019", tokenEndpoint: `https://${UMC}/oauth/token` };
+      /** curl over real TLS, verifying nginx's certificate with the test CA; `cert` is the client certificate. */
+      const token = async (cert: string | undefined, code: string) => {
+        const args = ["-s", "-o", "-", "-w", "\n%{http_code}", "--cacert", `${dir}/ca.crt`, "--resolve", `${UMC}:${tlsPort}:127.0.0.1`, "-X", "POST",
+          "-H", "content-type: application/x-www-form-urlencoded", "--data", new URLSearchParams({ grant_type: "authorization_code", code, redirect_uri: REDIRECT }).toString()];
+        if (cert) args.push("--cert", `${dir}/${cert}.crt`, "--key", `${dir}/${cert}.key`);
+        args.push(`https://${UMC}:${tlsPort}/oauth/token`);
+        const out = await run("curl", args, dir);
+        const cut = out.lastIndexOf("\n");
+        return { status: Number(out.slice(cut + 1)), body: out.slice(0, cut) };
+      };
+
+      await t.step("a whitelisted DVP with a certificate from the accepted CA is served (AS-10: a token, once)", async () => {
+        const { code } = await issueCode(env, grant);
+        const r = await token("good", code);
+        assert.equal(r.status, 200, r.body);
+        assert.ok((JSON.parse(r.body) as { access_token?: string }).access_token);
+        assert.equal((await token("good", code)).status, 400, "the replay is refused");
+      });
+
+      for (const [cert, why] of [
+        [undefined, "no client certificate"],
+        ["unlisted", "a valid certificate whose CN is not on the Whitelist (W-1)"],
+        ["expired", "an expired certificate (S-2)"],
+        ["foreign", "a certificate from another CA (S-2)"],
+        ["impostor", "a whitelisted CN signed by the wrong CA (S-2)"],
+      ] as const) {
+        await t.step(`${why}: the bare 403 of W-2, and the code is not spent`, async () => {
+          const { code } = await issueCode(env, grant);
+          const r = await token(cert, code);
+          assert.equal(r.status, 403);
+          assert.equal(r.body, "");
+          assert.equal((await token("good", code)).status, 200, "the rightful client can still redeem it");
+        });
+      }
+
+      await t.step("S-5: TLS 1.1 is refused, and a TLS 1.2 suite outside the NCSC's good list too", async () => {
+        const base = ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", `${dir}/ca.crt`, "--resolve", `${UMC}:${tlsPort}:127.0.0.1`];
+        for (const extra of [["--tls-max", "1.1"], ["--tls-max", "1.2", "--ciphers", "ECDHE-ECDSA-AES128-SHA256"]]) {
+          const out = await new Deno.Command("curl", { args: [...base, ...extra, `https://${UMC}:${tlsPort}/`], stdout: "piped", stderr: "null" }).output();
+          assert.equal(out.success, false, `handshake with ${extra.join(" ")} must fail`);
+        }
+      });
+      controller.abort();
+      await server.finished;
+    } finally {
+      controller.abort();
+      if (nginx) {
+        nginx.kill("SIGQUIT");
+        await nginx.status;
+      }
+      n.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
