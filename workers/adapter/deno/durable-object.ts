@@ -11,6 +11,7 @@
  * Jurisdictions (X-5) are where the machine stands: `jurisdiction()` answers the same namespace.
  */
 import { sha256 } from "@noble/hashes/sha2";
+import { hex } from "../../shared/crypto.ts";
 import { SqlStorage, type SqlOptions } from "./sql-storage.ts";
 
 export interface DenoObjectState {
@@ -35,7 +36,6 @@ export class WorkerEntrypoint {
   }
 }
 
-const hex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 const encoder = new TextEncoder();
 
 export class DenoObjectId {

@@ -5,7 +5,7 @@
  * eventual consistency is not something the product relies on, and a local table's strong consistency
  * changes nothing.
  */
-import { DatabaseSync } from "node:sqlite";
+import { DatabaseSync, type StatementSync } from "node:sqlite";
 
 type ValueType = "text" | "json";
 
@@ -17,15 +17,18 @@ function decode(value: string | null, type: ValueType | { type?: ValueType } | u
 
 export class SqliteKv {
   readonly #db: DatabaseSync;
+  /** Prepared once: every back-channel request reads a list's version (lists/store.ts). */
+  readonly #read: StatementSync;
 
   constructor(path: string) {
     this.#db = new DatabaseSync(path);
     if (path !== ":memory:") this.#db.exec("PRAGMA journal_mode = WAL");
     this.#db.exec("CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL, metadata TEXT)");
+    this.#read = this.#db.prepare("SELECT value, metadata FROM kv WHERE key = ?");
   }
 
   #row(key: string): { value: string; metadata: string | null } | undefined {
-    return this.#db.prepare("SELECT value, metadata FROM kv WHERE key = ?").get(key) as { value: string; metadata: string | null } | undefined;
+    return this.#read.get(key) as { value: string; metadata: string | null } | undefined;
   }
 
   async get(key: string, type?: ValueType | { type?: ValueType }): Promise<unknown> {

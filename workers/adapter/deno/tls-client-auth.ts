@@ -12,6 +12,7 @@
  *         proxy_set_header Host                $host;
  */
 import { sha256 } from "@noble/hashes/sha2";
+import { hex } from "../../shared/crypto.ts";
 import type { TlsClientAuthLike } from "../../shared/mtls.ts";
 
 export const VERIFY_HEADER = "x-ssl-client-verify";
@@ -35,7 +36,7 @@ function fingerprint(escapedPem: string | null): string {
     const b64 = /-----BEGIN CERTIFICATE-----([\s\S]+?)-----END CERTIFICATE-----/.exec(pem)?.[1]?.replace(/\s+/g, "");
     if (!b64) return "";
     const der = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-    return Array.from(sha256(der), (b) => b.toString(16).padStart(2, "0")).join("");
+    return hex(sha256(der));
   } catch {
     return "";
   }
