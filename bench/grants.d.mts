@@ -1,15 +1,9 @@
 // Types for bench/grants.mjs (used by the benchmarks and the upstream e2e tests).
 import type { Miniflare } from "miniflare";
+import type { Grant } from "../durable-objects/grant-store.ts";
 
-export interface GrantInput {
-  readonly clientId: string;
-  readonly redirectUri: string;
-  readonly scope: string;
-  readonly zorgaanbieder: string;
-  readonly gegevensdienstId: string;
-  readonly subject: string;
-  readonly tokenEndpoint: string;
-}
+/** A grant as the consent step stores it (without PKCE: the bench's clients send none). */
+export type GrantInput = Omit<Grant, "codeChallenge">;
 
 export declare const SHARDS: number;
 export declare function hashHandle(handle: string, shards?: number): { hash: string; shard: number };
