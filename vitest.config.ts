@@ -34,6 +34,11 @@ export default defineConfig({
         test: { name: "shared", include: ["test/shared/**/*.test.ts"] },
       },
       {
+        // The FHIR room (workers/fhir: formats, structure, search, indexing) as pure logic inside workerd.
+        plugins: [cloudflareTest({ miniflare: { compatibilityDate: "2026-04-20" } })],
+        test: { name: "fhir", include: ["test/fhir/**/*.test.ts"] },
+      },
+      {
         plugins: [
           xsdAsText,
           cloudflareTest({
@@ -76,6 +81,15 @@ export default defineConfig({
         // The same run in a real headless Chromium (scripts/ensure-debian.sh installs Debian's).
         plugins: [xsdAsText],
         test: { name: "browser", environment: "node", include: ["test/browser/**/*.test.ts"], testTimeout: 120_000, hookTimeout: 120_000 },
+      },
+      {
+        // The TestScript engine's own tests (Node: it is the test tool, not the product).
+        test: { name: "testscript", environment: "node", include: ["test/testscript/**/*.test.ts"] },
+      },
+      {
+        // Nictiz's MedMij qualification TestScripts against the local network, store and upstream mode (SPEC G-6).
+        plugins: [xsdAsText],
+        test: { name: "qualify", environment: "node", include: ["test/qualify/**/*.test.ts"], testTimeout: 300_000, hookTimeout: 300_000 },
       },
       {
         // Differential check of our XSD validator against libxml2 (Node only: libxml2-wasm is the oracle,

@@ -235,7 +235,7 @@ const wantsPeers = !ONLY || ONLY.test("token endpoint (Deno, SQLite)") || ONLY.t
 if (wantsPeers) {
   const deno = await child(fileURLToPath(new URL("../node_modules/.bin/deno", import.meta.url)), ["run", "--allow-all", "--no-check", fileURLToPath(new URL("./deno/dvza.ts", import.meta.url))]);
   const denoCodes = codeSpender(undefined, async (want) => JSON.parse((await request(deno.port, HOSTS.umcharderwijk, `/__bench/codes?n=${want}`)).body), 3000);
-  const PROXY_VERDICT = { "x-ssl-client-verify": "SUCCESS", "x-ssl-client-s-dn": `CN=${CLIENT},O=Test,C=NL` };
+  const PROXY_VERDICT = { "x-medmij-proxy-secret": "bench-proxy-secret-0123456789abcdef0123", "x-ssl-client-verify": "SUCCESS", "x-ssl-client-s-dn": `CN=${CLIENT},O=Test,C=NL` };
   add({
     name: "token endpoint (Deno, SQLite)",
     group: "Deno and node-oidc-provider",

@@ -56,6 +56,18 @@ export class AuthorizationSessions extends DurableObject {
     super(ctx, env as never);
     this.sql = ctx.storage.sql;
     this.sql.exec(`CREATE TABLE IF NOT EXISTS sessions (id_hash TEXT PRIMARY KEY, data TEXT NOT NULL, expires_at INTEGER NOT NULL)`);
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS used_assertions (id_hash TEXT PRIMARY KEY, expires_at INTEGER NOT NULL)`);
+  }
+
+  /**
+   * SAML Profiles §4.1.4.5: an assertion is used once. Remembers its ID (hashed) until it expires; false
+   * when it was seen before. One insert: two racing uses cannot both be first.
+   */
+  async useAssertion(idHash: string, expiresAt: number): Promise<boolean> {
+    const first = this.sql.exec(`INSERT INTO used_assertions (id_hash, expires_at) VALUES (?, ?) ON CONFLICT(id_hash) DO NOTHING`, idHash, expiresAt).rowsWritten > 0;
+    const alarm = await this.ctx.storage.getAlarm();
+    if (alarm === null || alarm > expiresAt) await this.ctx.storage.setAlarm(expiresAt);
+    return first;
   }
 
   async create(idHash: string, request: AuthorizationRequest, relayHash: string, authn: Readonly<Record<string, string>>): Promise<boolean> {
@@ -125,7 +137,8 @@ export class AuthorizationSessions extends DurableObject {
   override async alarm(): Promise<void> {
     const now = Date.now();
     this.sql.exec(`DELETE FROM sessions WHERE expires_at <= ?`, now);
-    const next = this.sql.exec<{ t: number | null }>(`SELECT MIN(expires_at) AS t FROM sessions`).one().t;
+    this.sql.exec(`DELETE FROM used_assertions WHERE expires_at <= ?`, now);
+    const next = this.sql.exec<{ t: number | null }>(`SELECT MIN(t) AS t FROM (SELECT MIN(expires_at) AS t FROM sessions UNION ALL SELECT MIN(expires_at) FROM used_assertions)`).one().t;
     if (next !== null) await this.ctx.storage.setAlarm(next);
   }
 }

@@ -5,8 +5,8 @@
  * product: GET /__bench/codes?n=N issues N codes through the GrantStore (outside the measurement).
  * Prints {"port":N} when listening.
  */
-import { node, serveRequest } from "../../workers/adapter/deno/serve.ts";
-import { trustedProxies } from "../../workers/adapter/deno/tls-client-auth.ts";
+import { node, peerOf, serveRequest } from "../../workers/adapter/deno/serve.ts";
+import { proxyTrust } from "../../workers/adapter/deno/tls-client-auth.ts";
 import type { Env as DvzaEnv } from "../../workers/dvza/env.ts";
 import { issueCode } from "../../workers/dvza/grants.ts";
 import { storeLists } from "../../test/helpers/network.ts";
@@ -26,7 +26,8 @@ const n = await node("dvza", {
 await storeLists(n.env.LISTS as KVNamespace);
 const env = n.env as unknown as DvzaEnv;
 const grant = { clientId: CLIENT, redirectUri: `https://${CLIENT}/oauth/callback`, scope: "umcharderwijk~48", zorgaanbieder: "umcharderwijk@medmij", gegevensdienstId: "48", subject: "999990019", tokenEndpoint: `https://${UMC}/oauth/token` };
-const trusted = trustedProxies("127.0.0.1");
+/** X-7: the bench stands where nginx stands and adds the proxy secret (bench/run.mjs PROXY_VERDICT). */
+const trusted = proxyTrust("127.0.0.1", "bench-proxy-secret-0123456789abcdef0123");
 
 Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: ({ port }) => console.log(JSON.stringify({ port })) }, async (request, info) => {
   const url = new URL(request.url);
@@ -35,5 +36,5 @@ Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: ({ port }) => console.log
     for (let i = 0; i < Number(url.searchParams.get("n") ?? 1); i++) codes.push((await issueCode(env, grant)).code);
     return Response.json(codes);
   }
-  return serveRequest(n, trusted, request, (info.remoteAddr as Deno.NetAddr).hostname);
+  return serveRequest(n, trusted, request, peerOf(info));
 });

@@ -6,7 +6,12 @@
 #   SERVER_NAMES    the node's hostnames, space-separated (a DVZA's DVZA_HOSTNAMES)
 #   SERVER_CERT     PEM chain of the node's server certificate (PKIoverheid), SERVER_KEY its key
 #   CLIENT_CA       PEM bundle of the CAs whose client certificates are accepted (S-2; MedMij: PKIoverheid)
-#   UPSTREAM        where the Deno server listens (127.0.0.1:8787); its TRUSTED_PROXIES must name this host
+#   UPSTREAM        where the Deno server listens: 127.0.0.1:8787 (its TRUSTED_PROXIES then names 127.0.0.1), or
+#                   unix:/run/medmij/dvza.sock (Deno's LISTEN_SOCKET; TRUSTED_PROXIES=unix; make the socket's
+#                   directory accessible to nginx's user only)
+#   PROXY_SECRET    the secret nginx adds to every request, Deno's PROXY_SECRET (X-7: without it Deno believes no
+#                   verdict; an address alone proves nothing when other processes share the host). Or PROXY_SECRET_FILE.
+#                   The generated configuration contains it: install it readable by root only (chmod 600).
 #   PREFIX          directory for pid, temp files and logs (/var/lib/medmij-nginx)
 #
 # SPEC S-5: TLS 1.2 and 1.3 only, TLS 1.2 cipher suites rated "good" by the NCSC (2019) only: ECDHE with AES-GCM
@@ -15,10 +20,14 @@
 # present none, runs on the same names). nginx answers a failed verification (expired, unknown CA, ...) with its
 # own 400 page (internal status 495); instead the request goes on to Deno with the verdict "FAILED:<reason>", so
 # the product answers every back-channel refusal alike with the bare 403 of W-2 and logs the reason on its side.
-# The verdict and the verified subject DN and PEM travel in headers Deno believes only from this proxy
-# (TRUSTED_PROXIES); the Whitelist (W-1) decides there.
+# The verdict and the verified subject DN and PEM travel in headers Deno believes only with the proxy secret and
+# from the proxy's address (TRUSTED_PROXIES); the Whitelist (W-1) decides there. Every forwarded header a client
+# sent is cleared here, so nothing a client writes reaches Deno as the proxy's word.
 set -euo pipefail
 : "${SERVER_CERT:?}" "${SERVER_KEY:?}" "${CLIENT_CA:?}"
+if [ -z "${PROXY_SECRET:-}" ] && [ -n "${PROXY_SECRET_FILE:-}" ]; then PROXY_SECRET="$(tr -d ' \n\r\t' < "$PROXY_SECRET_FILE")"; fi
+: "${PROXY_SECRET:?set PROXY_SECRET (or PROXY_SECRET_FILE): openssl rand -hex 32}"
+if ! [[ "$PROXY_SECRET" =~ ^[A-Za-z0-9_+/=.-]{32,}$ ]]; then echo "PROXY_SECRET: at least 32 characters of [A-Za-z0-9_+/=.-]" >&2; exit 2; fi
 LISTEN="${LISTEN:-443}"
 SERVER_NAMES="${SERVER_NAMES:-_}"
 UPSTREAM="${UPSTREAM:-127.0.0.1:8787}"
@@ -64,7 +73,17 @@ http {
     proxy_http_version 1.1;
     proxy_set_header Connection "";
     proxy_set_header Host \$host;
+    # X-7: the proof that a request came through here (replaces any value a client sent).
+    proxy_set_header X-MedMij-Proxy-Secret "${PROXY_SECRET}";
     proxy_set_header X-Real-IP \$remote_addr;
+    # Nothing a client sends may pass for this proxy's word: an empty value drops the header.
+    proxy_set_header X-Forwarded-Host "";
+    proxy_set_header X-Forwarded-For "";
+    proxy_set_header X-Forwarded-Proto "";
+    proxy_set_header X-Forwarded-Port "";
+    proxy_set_header Forwarded "";
+    proxy_set_header CF-Connecting-IP "";
+    proxy_set_header X-Local-Network-Client-Cert "";
     proxy_set_header X-SSL-Client-Verify \$ssl_client_verify;
     proxy_set_header X-SSL-Client-S-DN \$ssl_client_s_dn;
     proxy_set_header X-SSL-Client-Cert \$ssl_client_escaped_cert;

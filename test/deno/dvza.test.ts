@@ -8,7 +8,7 @@ import { fhirSeed } from "../../kv-seed/fhir/data.mjs";
 import { node, refreshLists } from "../../workers/adapter/deno/serve.ts";
 import { issueCode } from "../../workers/dvza/grants.ts";
 import type { Env as DvzaEnv } from "../../workers/dvza/env.ts";
-import { registratieWithLists, serve, viaProxy, type Served } from "./helpers.ts";
+import { registratieWithLists, serve, TEST_PROXY_SECRET, viaProxy, type Served } from "./helpers.ts";
 
 const UMC = "umcharderwijk.zorgbridge.localhost";
 const CLIENT = "dvp.gezondheidskluis.localhost";
@@ -44,7 +44,8 @@ Deno.test("DVZA on Deno: lists from Registratie, the whitelist gate, exactly-onc
   const grant = { clientId: CLIENT, redirectUri: REDIRECT, scope: "umcharderwijk~48", zorgaanbieder: "umcharderwijk@medmij", gegevensdienstId: "48", subject: "999990019", tokenEndpoint: `https://${UMC}/oauth/token` };
   try {
     await t.step("W-2: no client certificate, a bare 403 with no body", async () => {
-      const r = await tokenRequest(dvza, "x", {});
+      // nginx's verdict for a connection without a certificate: NONE, with its secret (X-7).
+      const r = await tokenRequest(dvza, "x", { "x-medmij-proxy-secret": TEST_PROXY_SECRET, "x-ssl-client-verify": "NONE" });
       assert.equal(r.status, 403);
       assert.equal(await r.text(), "");
     });
@@ -56,7 +57,7 @@ Deno.test("DVZA on Deno: lists from Registratie, the whitelist gate, exactly-onc
     });
 
     await t.step("S-2: a certificate the proxy could not verify, a bare 403", async () => {
-      const r = await tokenRequest(dvza, "x", { "x-ssl-client-verify": "FAILED:certificate has expired", "x-ssl-client-s-dn": `CN=${CLIENT}` });
+      const r = await tokenRequest(dvza, "x", { "x-medmij-proxy-secret": TEST_PROXY_SECRET, "x-ssl-client-verify": "FAILED:certificate has expired", "x-ssl-client-s-dn": `CN=${CLIENT}` });
       assert.equal(r.status, 403);
       await r.body?.cancel();
     });

@@ -1,7 +1,7 @@
 /** Shared by the Deno suite: a role served over real HTTP, Registratie with the seed lists, the proxy's verdict. */
 import assert from "node:assert/strict";
 import { node, serveRequest, type Node } from "../../workers/adapter/deno/serve.ts";
-import { trustedProxies } from "../../workers/adapter/deno/tls-client-auth.ts";
+import { PROXY_SECRET_HEADER, proxyTrust } from "../../workers/adapter/deno/tls-client-auth.ts";
 
 const ADMIN_TOKEN = "deno-admin-token-0123456789abcdef";
 const LISTS = ["MedMij_Zorgaanbiederslijst.xml", "MedMij_Whitelist.xml", "MedMij_OAuthclientlist.xml", "MedMij_Gegevensdienstnamenlijst.xml"];
@@ -12,9 +12,12 @@ export interface Served {
   stop(): Promise<void>;
 }
 
+/** What the tests' stand-in for nginx adds to every request (X-7: trust needs the address and this secret). */
+export const TEST_PROXY_SECRET = "deno-test-proxy-secret-0123456789abcdef";
+
 export async function serve(n: Node, trusted: string): Promise<Served> {
   const controller = new AbortController();
-  const set = trustedProxies(trusted);
+  const set = proxyTrust(trusted, trusted ? TEST_PROXY_SECRET : undefined);
   let port = 0;
   const server = Deno.serve({ port: 0, hostname: "127.0.0.1", signal: controller.signal, onListen: (a) => (port = a.port) }, (request, info) =>
     serveRequest(n, set, request, (info.remoteAddr as Deno.NetAddr).hostname),
@@ -30,7 +33,7 @@ export async function serve(n: Node, trusted: string): Promise<Served> {
 }
 
 /** What nginx forwards for a verified client certificate with this CN (scripts/deno/nginx.conf.sh). */
-export const viaProxy = (cn: string) => ({ "x-ssl-client-verify": "SUCCESS", "x-ssl-client-s-dn": `CN=${cn},O=Test,C=NL` });
+export const viaProxy = (cn: string) => ({ [PROXY_SECRET_HEADER]: TEST_PROXY_SECRET, "x-ssl-client-verify": "SUCCESS", "x-ssl-client-s-dn": `CN=${cn},O=Test,C=NL` });
 
 
 /** MedMij Registratie as the Deno registratie role, the kv-seed lists published through its admin API. */

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { KvGrantNamespace, KvGrantStore, type DenoKvLike } from "../../workers/adapter/deno/kv-grant-store.ts";
 import type { Env as DvzaEnv } from "../../workers/dvza/env.ts";
 import { issueCode, introspectToken } from "../../workers/dvza/grants.ts";
-import { registratieWithLists, viaProxy } from "./helpers.ts";
+import { registratieWithLists, TEST_PROXY_SECRET, viaProxy } from "./helpers.ts";
 
 const UMC = "umcharderwijk.zorgbridge.localhost";
 const CLIENT = "dvp.gezondheidskluis.localhost";
@@ -46,7 +46,7 @@ Deno.test("AS-10 across two Deno instances sharing one Deno KV: exactly one toke
   const registratie = await registratieWithLists(dir);
   const kvPath = `${dir}/grants.kv`;
   const common = {
-    REGISTRATIE_URL: registratie.url, DVZA_HOSTNAMES: UMC, TRUSTED_PROXIES: "127.0.0.1", GRANTS_BACKEND: "deno-kv", DENO_KV_PATH: kvPath,
+    REGISTRATIE_URL: registratie.url, DVZA_HOSTNAMES: UMC, TRUSTED_PROXIES: "127.0.0.1", PROXY_SECRET: TEST_PROXY_SECRET, GRANTS_BACKEND: "deno-kv", DENO_KV_PATH: kvPath,
     RATE_LIMITS: JSON.stringify({ token: UNLIMITED, resource: UNLIMITED, authorize: UNLIMITED }), PATH: Deno.env.get("PATH") ?? "",
   };
   const instances = [await instance({ ...common, DATA_DIR: `${dir}/a` }), await instance({ ...common, DATA_DIR: `${dir}/b` })];

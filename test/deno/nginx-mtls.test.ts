@@ -3,12 +3,15 @@
  * test time, terminated by nginx (Debian package) configured by scripts/deno/nginx.conf.sh, in front of the DVZA
  * role on Deno. The client is curl, presenting each certificate in turn:
  *   a whitelisted DVP; a valid certificate whose CN is not on the Whitelist; an expired one; one from another CA;
- *   a whitelisted CN signed by the wrong CA; none at all.
- * Only the first reaches the token endpoint; every other gets the bare 403.
+ *   a whitelisted CN signed by the wrong CA; none at all; the whitelisted name padded with a space or a TAB
+ *   (issue 15 #7).
+ * Only the first reaches the token endpoint; every other gets the bare 403. And the trust in nginx's verdict
+ * (X-7, issue 15 #8): a local process that connects straight to Deno's port with nginx's headers is not nginx,
+ * and nothing a client sends through nginx passes for nginx's word.
  */
 import assert from "node:assert/strict";
 import { node, refreshLists, serveRequest } from "../../workers/adapter/deno/serve.ts";
-import { trustedProxies } from "../../workers/adapter/deno/tls-client-auth.ts";
+import { proxyTrust } from "../../workers/adapter/deno/tls-client-auth.ts";
 import { issueCode } from "../../workers/dvza/grants.ts";
 import type { Env as DvzaEnv } from "../../workers/dvza/env.ts";
 import { storeLists } from "../helpers/network.ts";
@@ -17,6 +20,7 @@ const UMC = "umcharderwijk.zorgbridge.localhost";
 const CLIENT = "dvp.gezondheidskluis.localhost";
 const REDIRECT = `https://${CLIENT}/oauth/callback`;
 const NGINX = Deno.env.get("NGINX_PATH") ?? "/usr/sbin/nginx";
+const PROXY_SECRET = crypto.randomUUID().replaceAll("-", "") + crypto.randomUUID().replaceAll("-", "");
 
 async function run(cmd: string, args: string[], cwd: string, env: Record<string, string> = {}): Promise<string> {
   const out = await new Deno.Command(cmd, { args, cwd, env, stdout: "piped", stderr: "piped" }).output();
@@ -62,6 +66,11 @@ async function makePki(dir: string): Promise<void> {
   await sh(`openssl x509 -req -in foreign.csr -CA other-ca.crt -CAkey other-ca.key -CAcreateserial -days 2 -out foreign.crt`);
   await leaf("impostor", CLIENT, "other-ca");
   await sh(`openssl x509 -req -in impostor.csr -CA other-ca.crt -CAkey other-ca.key -CAcreateserial -days 2 -out impostor.crt`);
+  // Issue 15 #7: the whitelisted name with white space around it, from the accepted CA (openssl keeps it in the CN).
+  for (const [name, cn] of [["leading-space", ` ${CLIENT}`], ["trailing-space", `${CLIENT} `], ["trailing-tab", `${CLIENT}\t`]]) {
+    await run("openssl", ["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", `${name}.key`, "-out", `${name}.csr`, "-subj", `/C=NL/O=Test/CN=${cn}`], dir);
+    await sh(`openssl x509 -req -in ${name}.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 -out ${name}.crt`);
+  }
 }
 
 async function freePort(): Promise<number> {
@@ -96,7 +105,7 @@ Deno.test({
     try {
       await makePki(dir);
       await storeLists(n.env.LISTS as KVNamespace);
-      const trusted = trustedProxies("127.0.0.1");
+      const trusted = proxyTrust("127.0.0.1", PROXY_SECRET);
       const server = Deno.serve({ port: denoPort, hostname: "127.0.0.1", signal: controller.signal, onListen() {} }, (request, info) =>
         serveRequest(n, trusted, request, (info.remoteAddr as Deno.NetAddr).hostname),
       );
@@ -110,6 +119,7 @@ Deno.test({
         CLIENT_CA: `${dir}/ca.crt`,
         UPSTREAM: `127.0.0.1:${denoPort}`,
         PREFIX: `${dir}/nginx`,
+        PROXY_SECRET,
       });
       await Deno.writeTextFile(`${dir}/nginx/nginx.conf`, conf.replace(/^worker_processes auto;/m, "worker_processes 1;"));
       nginx = new Deno.Command(NGINX, { args: ["-c", `${dir}/nginx/nginx.conf`, "-p", `${dir}/nginx`, "-g", "daemon off; master_process off;"], stdout: "null", stderr: "piped" }).spawn();
@@ -118,9 +128,9 @@ Deno.test({
       const env = n.env as unknown as DvzaEnv;
       const grant = { clientId: CLIENT, redirectUri: REDIRECT, scope: "umcharderwijk~48", zorgaanbieder: "umcharderwijk@medmij", gegevensdienstId: "48", subject: "999990019", tokenEndpoint: `https://${UMC}/oauth/token` };
       /** curl over real TLS, verifying nginx's certificate with the test CA; `cert` is the client certificate. */
-      const token = async (cert: string | undefined, code: string) => {
+      const token = async (cert: string | undefined, code: string, headers: string[] = []) => {
         const args = ["-s", "-o", "-", "-w", "\n%{http_code}", "--cacert", `${dir}/ca.crt`, "--resolve", `${UMC}:${tlsPort}:127.0.0.1`, "-X", "POST",
-          "-H", "content-type: application/x-www-form-urlencoded", "--data", new URLSearchParams({ grant_type: "authorization_code", code, redirect_uri: REDIRECT }).toString()];
+          "-H", "content-type: application/x-www-form-urlencoded", ...headers.flatMap((h) => ["-H", h]), "--data", new URLSearchParams({ grant_type: "authorization_code", code, redirect_uri: REDIRECT }).toString()];
         if (cert) args.push("--cert", `${dir}/${cert}.crt`, "--key", `${dir}/${cert}.key`);
         args.push(`https://${UMC}:${tlsPort}/oauth/token`);
         const out = await run("curl", args, dir);
@@ -142,6 +152,9 @@ Deno.test({
         ["expired", "an expired certificate (S-2)"],
         ["foreign", "a certificate from another CA (S-2)"],
         ["impostor", "a whitelisted CN signed by the wrong CA (S-2)"],
+        ["leading-space", "the whitelisted CN with a leading space, from the accepted CA (W-1, AS-11: exact match)"],
+        ["trailing-space", "the whitelisted CN with a trailing space (W-1, AS-11)"],
+        ["trailing-tab", "the whitelisted CN with a trailing TAB (W-1, AS-11)"],
       ] as const) {
         await t.step(`${why}: the bare 403 of W-2, and the code is not spent`, async () => {
           const { code } = await issueCode(env, grant);
@@ -151,6 +164,31 @@ Deno.test({
           assert.equal((await token("good", code)).status, 200, "the rightful client can still redeem it");
         });
       }
+
+      await t.step("X-7: a local process straight to Deno's port with nginx's headers is not nginx: the bare 403, the code not spent", async () => {
+        const { code } = await issueCode(env, grant);
+        const form = new URLSearchParams({ grant_type: "authorization_code", code, redirect_uri: REDIRECT }).toString();
+        // curl sets the Host it likes, as any local process can (Deno's fetch would not let the test do it).
+        const forged = [`host: ${UMC}`, "x-ssl-client-verify: SUCCESS", `x-ssl-client-s-dn: CN=${CLIENT},O=Test,C=NL`, `x-forwarded-host: ${UMC}`, "content-type: application/x-www-form-urlencoded"];
+        for (const extra of [[], ["x-medmij-proxy-secret: not-the-secret-0123456789abcdef0123456789"], ["x-medmij-proxy-secret;"]]) {
+          const out = await run("curl", ["-s", "-o", "-", "-w", "\n%{http_code}", "-X", "POST", ...[...forged, ...extra].flatMap((h) => ["-H", h]), "--data", form, `http://127.0.0.1:${denoPort}/oauth/token`], dir);
+          const cut = out.lastIndexOf("\n");
+          assert.equal(Number(out.slice(cut + 1)), 403, out);
+          assert.equal(out.slice(0, cut), "");
+        }
+        assert.equal((await token("good", code)).status, 200, "the rightful client, through nginx, can still redeem it");
+      });
+
+      await t.step("X-7: what a client sends through nginx never passes for nginx's word (forwarded host, proxy secret, verdict headers)", async () => {
+        const { code } = await issueCode(env, grant);
+        // Another deployment's host, a guessed secret and a forged verdict, sent by a client without a certificate.
+        const forged = ["x-forwarded-host: ziekenhuisoost.medicloud.localhost", "x-medmij-proxy-secret: guessed", "x-ssl-client-verify: SUCCESS", `x-ssl-client-s-dn: CN=${CLIENT}`];
+        const without = await token(undefined, code, forged);
+        assert.equal(without.status, 403, "nginx replaced the forged verdict with its own (NONE)");
+        // With the right certificate the forged forwarded host is dropped: the request is UMC's (a 421 would mean it was believed).
+        const r = await token("good", code, forged);
+        assert.equal(r.status, 200, r.body);
+      });
 
       await t.step("S-5: TLS 1.1 is refused, and a TLS 1.2 suite outside the NCSC's good list too", async () => {
         const base = ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", `${dir}/ca.crt`, "--resolve", `${UMC}:${tlsPort}:127.0.0.1`];

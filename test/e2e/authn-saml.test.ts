@@ -186,6 +186,25 @@ describe("X-3: signature wrapping and signatures", () => {
 });
 
 describe("X-3: what the assertion says", () => {
+  // Issue 15 #5: an assertion is used once (SAML Profiles §4.1.4.5), and its IssueInstant is this login's.
+  it("the same assertion ID a second time (a replay): refused, though every other check passes", async () => {
+    idp.behaviour.assertionId = `_replayed${crypto.randomUUID().replaceAll("-", "")}`;
+    const first = await login();
+    expect(first.atReturn.status).toBe(302);
+    return refused(/used before \(replay\)/);
+  });
+  it("issued in the future (beyond the 60 s skew)", () => {
+    idp.behaviour.issueInstantShift = 120;
+    return refused(/Assertion was issued in the future/);
+  });
+  it("issued too long ago, though its validity was stretched to cover it", () => {
+    Object.assign(idp.behaviour, { issueInstantShift: -1200 });
+    return refused(/Assertion was issued too long ago/);
+  });
+  it("issued after its own NotOnOrAfter", () => {
+    Object.assign(idp.behaviour, { validitySeconds: 20, issueInstantShift: 40 });
+    return refused(/issued after it stopped being valid/);
+  });
   it("expired (60 s skew at most)", () => {
     idp.behaviour.clockShift = -400;
     return refused(/has expired/);

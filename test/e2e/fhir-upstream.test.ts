@@ -117,13 +117,6 @@ describe("X-4: Verzamelen from the providers' own FHIR servers, through an indep
     expect((await get(`/48/fhir/Condition?${forged}`, await token())).status).toBe(403);
   });
 
-  it("AS-6: a Gegevensdienst sharing the FHIR server keeps to its own resources (lab results with a lab token only)", async () => {
-    const lab = (await get("/24/fhir/Observation", await token("umcharderwijk", "24"))).body as unknown as Bundle;
-    expect(ids(lab).sort()).toEqual(["Observation/lab-jansen-glu", "Observation/lab-jansen-hb", "Observation/lab-jansen-kreat"]);
-    const bgz = (await get("/48/fhir/Observation?category=laboratory", await token())).body as unknown as Bundle;
-    expect(bgz.entry ?? []).toEqual([]);
-  });
-
   it("Documenten: a Binary the Person's DocumentReference points at is served; another's is not", async () => {
     const t = await token("umcharderwijk", "51");
     expect((await get("/51/fhir/Binary/bin-jansen", t)).status).toBe(200);
@@ -148,6 +141,99 @@ describe("X-4: Verzamelen from the providers' own FHIR servers, through an indep
   });
 });
 
+describe("AS-6 at a FHIR server shared by Gegevensdiensten (issue 15 #2)", () => {
+  // The local network's upstream holds BgZ (48, restricted to category=vital-signs) and lab results (24,
+  // category=laboratory) of the same Persons on one server.
+  it("each token gets its own Observations: asserted on what comes back", async () => {
+    const lab = (await get("/24/fhir/Observation", await token("umcharderwijk", "24"))).body as unknown as Bundle;
+    expect(ids(lab).sort()).toEqual(["Observation/lab-jansen-glu", "Observation/lab-jansen-hb", "Observation/lab-jansen-kreat"]);
+    const bgz = (await get("/48/fhir/Observation", await token())).body as unknown as Bundle;
+    expect(ids(bgz).sort()).toEqual(["Observation/bp-jansen", "Observation/bw-jansen"]);
+  });
+
+  it.each([
+    ["a BgZ token asking for lab results", "48", "/48/fhir/Observation?category=laboratory"],
+    ["a BgZ token adding lab results to its own category", "48", "/48/fhir/Observation?category=vital-signs,laboratory"],
+    ["a lab token asking for vital signs", "24", "/24/fhir/Observation?category=vital-signs"],
+    ["a lab token repeating the parameter", "24", "/24/fhir/Observation?category=laboratory&category=vital-signs"],
+  ])("%s: refused before any upstream call", async (_name, gd, path) => {
+    const t = await token("umcharderwijk", gd);
+    const before = upstream().seen.length;
+    const res = await get(path, t);
+    expect(res.status).toBe(403);
+    expect(res.body).toMatchObject({ resourceType: "OperationOutcome", issue: [{ code: "forbidden" }] });
+    expect(upstream().seen.slice(before).filter((r) => r.path.includes("Observation"))).toEqual([]);
+  });
+
+  it("a client value within the restriction narrows it", async () => {
+    const lab = (await get("/24/fhir/Observation?category=laboratory", await token("umcharderwijk", "24"))).body as unknown as Bundle;
+    expect(ids(lab)).toHaveLength(3);
+    expect(upstream().seen.at(-1)!.path).toContain("category=laboratory");
+  });
+
+  it("an upstream that ignores the restriction: what lies outside it is dropped, counted and logged", async () => {
+    upstream().behaviour.ignore = ["category"];
+    const t = await token("umcharderwijk", "24");
+    const before = net.events("resource.dropped").length;
+    const lab = (await get("/24/fhir/Observation", t)).body as unknown as Bundle;
+    expect(ids(lab).sort()).toEqual(["Observation/lab-jansen-glu", "Observation/lab-jansen-hb", "Observation/lab-jansen-kreat"]);
+    await expect.poll(() => net.events("resource.dropped").slice(before).some((e) => e.type === "Observation" && e.count === 2)).toBe(true);
+    // A read of a vital sign with the lab token: the upstream's search by _id ignores the category too.
+    expect((await get("/24/fhir/Observation/bp-jansen", t)).status).toBe(404);
+  });
+});
+
+describe("X-4, X-8: what an upstream answer carries (issue 15 #3, #4)", () => {
+  it("a resource carrying another patient's Patient as contained resource never leaves", async () => {
+    upstream().behaviour.containForeignPatient = true;
+    const t = await token();
+    const res = await net.browse(HOSTS.umcharderwijk, "/48/fhir/Condition", { headers: { ...CERT, authorization: `Bearer ${t}`, "medmij-request-id": crypto.randomUUID() } });
+    const text = await res.text();
+    expect(res.status).toBe(200);
+    expect((JSON.parse(text) as Bundle).entry).toEqual([]);
+    expect(text).not.toMatch(/de Vries|999990020|stranger/);
+    expect((await get("/48/fhir/Condition/con-jansen-1", t)).status).toBe(404);
+  });
+
+  it("X-8: the Person's BSN is masked in every resource served", async () => {
+    const res = await net.browse(HOSTS.umcharderwijk, "/48/fhir/Patient", { headers: { ...CERT, authorization: `Bearer ${await token()}`, "medmij-request-id": crypto.randomUUID() } });
+    const text = await res.text();
+    expect(text).not.toContain("999990019");
+    const patient = (JSON.parse(text) as Bundle).entry[0]!.resource;
+    expect(patient.identifier).toEqual([{ system: "http://fhir.nl/fhir/NamingSystem/bsn", _value: { extension: [{ url: "http://hl7.org/fhir/StructureDefinition/data-absent-reason", valueCode: "masked" }] } }]);
+  });
+
+  it("a paging link that names another patient is dropped, not wrapped into _page", async () => {
+    upstream().behaviour.foreignNextLink = true;
+    const res = await net.browse(HOSTS.umcharderwijk, "/48/fhir/Condition?_count=1", { headers: { ...CERT, authorization: `Bearer ${await token()}`, "medmij-request-id": crypto.randomUUID() } });
+    const text = await res.text();
+    const bundle = JSON.parse(text) as Bundle;
+    expect(ids(bundle)).toEqual(["Condition/con-jansen-1"]);
+    expect(bundle.link.map((l) => l.relation)).toEqual(["self"]);
+    expect(text).not.toContain("pat-devries");
+  });
+});
+
+describe("a client's malformed path is the client's error, never a 5xx (issue 15 #6)", () => {
+  it.each([
+    "/48/fhir/Condition/-",
+    "/48/fhir/Condition/a%2Fb",
+    "/48/fhir/Condition/a..b",
+    `/48/fhir/Condition/${"a".repeat(65)}`,
+    "/48/fhir/Condition/_history",
+    "/48/fhir/Condition/$",
+    "/48/fhir/Condition/con-jansen-1/_history/1",
+    "/48/fhir/Condition/con-jansen-1/x/y",
+    "/48/fhir/Condition//con-jansen-1/",
+    "/48/fhir/Condition/%00",
+    "/48/fhir/Condition/%E2%80%8B",
+  ])("%s: 400 or 404", async (path) => {
+    const res = await get(path, await token());
+    expect([400, 404]).toContain(res.status);
+    expect(res.body.resourceType).toBe("OperationOutcome");
+  });
+});
+
 describe("X-4: Delen through the RS, the Person's reference enforced", () => {
   const bloeddruk = (subject?: string) => ({
     resourceType: "Observation",
@@ -161,18 +247,57 @@ describe("X-4: Delen through the RS, the Person's reference enforced", () => {
     ...(subject ? { subject: { reference: subject } } : {}),
   });
 
-  it("create: a resource naming another patient is stored for the token's Person", async () => {
+  it("create: a resource naming no patient is stored for the token's Person; one naming another patient is refused", async () => {
     const t = await token("umcharderwijk", "5");
-    const res = await net.browse(HOSTS.umcharderwijk, "/5/fhir/Observation", { method: "POST", headers: { ...CERT, authorization: `Bearer ${t}`, "medmij-request-id": crypto.randomUUID(), "content-type": "application/fhir+json" }, body: JSON.stringify(bloeddruk("Patient/pat-devries")) });
+    const other = await net.browse(HOSTS.umcharderwijk, "/5/fhir/Observation", { method: "POST", headers: { ...CERT, authorization: `Bearer ${t}`, "medmij-request-id": crypto.randomUUID(), "content-type": "application/fhir+json" }, body: JSON.stringify(bloeddruk("Patient/pat-devries")) });
+    expect(other.status).toBe(422);
+    const res = await net.browse(HOSTS.umcharderwijk, "/5/fhir/Observation", { method: "POST", headers: { ...CERT, authorization: `Bearer ${t}`, "medmij-request-id": crypto.randomUUID(), "content-type": "application/fhir+json" }, body: JSON.stringify(bloeddruk()) });
     expect(res.status).toBe(201);
     expect(res.headers.get("location")).toMatch(new RegExp(`^http://${HOSTS.umcharderwijk.replace(/\./g, "\\.")}:\\d+/5/fhir/Observation/[0-9a-f-]{36}(/_history/1)?$`));
     const stored = upstream().created().at(-1)!;
     expect(stored.subject).toEqual({ reference: "Patient/pat-jansen" });
   });
 
+  const post = async (path: string, body: unknown, gd = "5") =>
+    net.browse(HOSTS.umcharderwijk, path, { method: "POST", headers: { ...CERT, authorization: `Bearer ${await token("umcharderwijk", gd)}`, "medmij-request-id": crypto.randomUUID(), "content-type": "application/fhir+json" }, body: JSON.stringify(body) });
+
+  // Issue 15 #1: only `subject` used to be set; every other reference went upstream as sent.
+  it.each([
+    ["a performer that is another patient", { performer: [{ reference: "Patient/pat-devries" }] }, /refers to another Patient/],
+    ["an absolute performer reference to another patient at the provider", { performer: [{ reference: `https://${HOSTS.umcharderwijk}/5/fhir/Patient/pat-devries` }] }, /refers to another Patient/],
+    ["related.target: another patient's Observation", { related: [{ type: "derived-from", target: { reference: "Observation/bp-devries" } }] }, /Observation that is not the Person's/],
+    ["a contained Patient carrying another BSN", { contained: [{ resourceType: "Patient", id: "p1", identifier: [{ system: "http://fhir.nl/fhir/NamingSystem/bsn", value: "999990020" }] }], performer: [{ reference: "#p1" }] }, /contained holds a Patient/],
+    ["a performer by another Person's BSN", { performer: [{ identifier: { system: "http://fhir.nl/fhir/NamingSystem/bsn", value: "999990020" } }] }, /another Person by BSN/],
+    ["a reference to another server", { performer: [{ reference: "https://elsewhere.example.nl/fhir/Patient/1" }] }, /another server/],
+  ])("create with %s: refused, nothing stored", async (_name, extra, reason) => {
+    const before = upstream().created().length;
+    const res = await post("/5/fhir/Observation", { ...bloeddruk(), ...extra });
+    expect(res.status).toBe(422);
+    const body = (await res.json()) as { issue: { code: string; diagnostics: string }[] };
+    expect(body.issue[0]!.code).toBe("business-rule");
+    expect(body.issue[0]!.diagnostics).toMatch(reason);
+    expect(upstream().created().length).toBe(before);
+  });
+
+  it("create with references to the Person's own records: accepted", async () => {
+    const res = await post("/5/fhir/Observation", { ...bloeddruk(), performer: [{ reference: "Patient/pat-jansen" }], related: [{ type: "derived-from", target: { reference: "Observation/bp-jansen" } }] });
+    expect(res.status).toBe(201);
+    expect(upstream().created().at(-1)!.performer).toEqual([{ reference: "Patient/pat-jansen" }]);
+  });
+
+  it("a transaction with one entry reaching into another record: refused as a whole", async () => {
+    const before = upstream().created().length;
+    const bad = { ...bloeddruk(), performer: [{ reference: "Patient/pat-bakker" }] };
+    const bundle = { resourceType: "Bundle", type: "transaction", entry: [bloeddruk(), bad].map((r) => ({ resource: r, request: { method: "POST", url: "Observation" } })) };
+    const res = await post("/5/fhir", bundle);
+    expect(res.status).toBe(422);
+    expect(((await res.json()) as { issue: { diagnostics: string }[] }).issue[0]!.diagnostics).toMatch(/^entry 1: /);
+    expect(upstream().created().length).toBe(before);
+  });
+
   it("transaction: every entry is bound to the Person; locations point at the RS", async () => {
     const t = await token("umcharderwijk", "5");
-    const bundle = { resourceType: "Bundle", type: "transaction", entry: [bloeddruk(), bloeddruk("Patient/pat-bakker")].map((r) => ({ resource: r, request: { method: "POST", url: "Observation" } })) };
+    const bundle = { resourceType: "Bundle", type: "transaction", entry: [bloeddruk(), bloeddruk("Patient/pat-jansen")].map((r) => ({ resource: r, request: { method: "POST", url: "Observation" } })) };
     const before = upstream().created().length;
     const res = await net.browse(HOSTS.umcharderwijk, "/5/fhir", { method: "POST", headers: { ...CERT, authorization: `Bearer ${t}`, "medmij-request-id": crypto.randomUUID(), "content-type": "application/fhir+json" }, body: JSON.stringify(bundle) });
     expect(res.status).toBe(200);

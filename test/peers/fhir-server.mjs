@@ -6,7 +6,9 @@
 // endpoint with a short lifetime) or a verified client certificate (request.cf.tlsClientAuth).
 //
 // `behaviour` makes it misbehave in one way at a time: leak another patient's resources, go down, answer
-// slowly, answer 500, malformed JSON, 10 MB, the wrong content type, or expire every token it issued.
+// slowly, answer 500, malformed JSON, 10 MB, the wrong content type, or expire every token it issued; ignore
+// search parameters it is sent, carry another patient's Patient as a contained resource, or hand out a paging
+// link that names another patient.
 import { randomBytes, randomUUID } from "node:crypto";
 import { createRequire } from "node:module";
 import http from "node:http";
@@ -27,7 +29,17 @@ const TYPES = [
 ];
 const REFERENCE_PARAMS = { patient: ["subject", "patient"], subject: ["subject", "patient"] };
 
-export const DEFAULT_UPSTREAM_BEHAVIOUR = Object.freeze({ leak: false, down: false, status: null, delayMs: 0, malformed: false, hugeBytes: 0, contentType: null, pageSize: 50 });
+export const DEFAULT_UPSTREAM_BEHAVIOUR = Object.freeze({
+  leak: false, down: false, status: null, delayMs: 0, malformed: false, hugeBytes: 0, contentType: null, pageSize: 50,
+  /** Search parameters it ignores (as a server without support for them would). */
+  ignore: [],
+  /** Every resource it answers carries another patient's Patient (name, BSN) as a contained resource. */
+  containForeignPatient: false,
+  /** Its next links name another patient. */
+  foreignNextLink: false,
+});
+
+const FOREIGN_PATIENT = { resourceType: "Patient", id: "stranger", identifier: [{ system: "http://fhir.nl/fhir/NamingSystem/bsn", value: "999990020" }], name: [{ family: "de Vries", given: ["Petra"] }] };
 
 function tokenValue(resource, field) {
   const v = resource[field];
@@ -109,7 +121,8 @@ export async function createFhirUpstream({ host, resources, bearerTokens = [], c
   }
 
   /** The server's own search: its data, its filters, HAPI-style paging; another patient's data if told to leak. */
-  function search(type, query) {
+  function search(type, rawQuery) {
+    const query = Object.fromEntries(Object.entries(rawQuery).filter(([k]) => !upstream.behaviour.ignore.includes(k)));
     let found = [...data.get(type).values()];
     const ids = query._id?.split(",");
     if (ids) found = found.filter((r) => ids.includes(r.id));
@@ -155,15 +168,18 @@ export async function createFhirUpstream({ host, resources, bearerTokens = [], c
     if (offset + pageSize < found.length) {
       self.set("_getpagesoffset", String(offset + pageSize));
       self.set("_count", String(pageSize));
-      link.push({ relation: "next", url: `${base}/${type}?${self}` });
+      let next = `${base}/${type}?${self}`;
+      if (upstream.behaviour.foreignNextLink) next = next.replace(/Patient%2F[A-Za-z0-9\-.]+/g, "Patient%2Fpat-devries");
+      link.push({ relation: "next", url: next });
     }
+    const dressed = (r) => (upstream.behaviour.containForeignPatient && r.resourceType !== "Patient" ? { ...r, contained: [FOREIGN_PATIENT] } : r);
     return {
       resourceType: "Bundle",
       id: randomUUID(),
       type: "searchset",
       total: found.length,
       link,
-      entry: [...page.map((r) => ({ fullUrl: `${base}/${type}/${r.id}`, resource: r, search: { mode: "match" } })), ...includes.map((r) => ({ fullUrl: `${base}/${r.resourceType}/${r.id}`, resource: r, search: { mode: "include" } }))],
+      entry: [...page.map((r) => ({ fullUrl: `${base}/${type}/${r.id}`, resource: dressed(r), search: { mode: "match" } })), ...includes.map((r) => ({ fullUrl: `${base}/${r.resourceType}/${r.id}`, resource: r, search: { mode: "include" } }))],
     };
   }
 
@@ -176,7 +192,10 @@ export async function createFhirUpstream({ host, resources, bearerTokens = [], c
 
   const service = (type) => ({
     search: async (_args, { req }) => search(type, req.query),
-    searchById: async (args) => data.get(type).get(args.id) ?? null,
+    searchById: async (args) => {
+      const r = data.get(type).get(args.id);
+      return r && upstream.behaviour.containForeignPatient && type !== "Patient" ? { ...r, contained: [FOREIGN_PATIENT] } : (r ?? null);
+    },
     create: async (_args, { req }) => ({ id: store(JSON.parse(req.body ?? "{}")).id, resource_version: "1" }),
   });
 

@@ -67,6 +67,10 @@ export const DEFAULT_BEHAVIOUR = Object.freeze({
   inResponseTo: null,
   /** Tamper with the assertion after it was signed (a changed BSN). */
   tamper: false,
+  /** null, or a fixed ID for every assertion it issues (the same assertion ID twice: a replay, SAML Profiles §4.1.4.5). */
+  assertionId: null,
+  /** Extra shift of the assertion's IssueInstant only, in seconds (issue 15 #5). */
+  issueInstantShift: 0,
   resolveDelayMs: 0,
   resolveStatus: 200,
   /** A raw body instead of the real ArtifactResponse (oversized or deeply nested XML). */
@@ -276,7 +280,7 @@ export function createSamlIdp({ host = "digid-idp.medmij.localhost", entityId = 
     const audience = b.audience ?? sp.entityId;
     const recipient = b.recipient ?? acs;
     const nameId = b.nameId ?? `s00000000:${bsn}`;
-    return `<saml:Assertion xmlns:saml="${SAML}" ID="${id}" Version="2.0" IssueInstant="${t(0)}"><saml:Issuer>${escapeXml(b.issuer ?? entityId)}</saml:Issuer><saml:Subject>${await subjectIdXml(nameId, b)}<saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml:SubjectConfirmationData InResponseTo="${escapeXml(b.inResponseTo ?? requestId)}" Recipient="${escapeXml(recipient)}" NotOnOrAfter="${t(b.validitySeconds)}"/></saml:SubjectConfirmation></saml:Subject><saml:Conditions NotBefore="${t(b.notBeforeShift)}" NotOnOrAfter="${t(b.validitySeconds)}"><saml:AudienceRestriction><saml:Audience>${escapeXml(audience)}</saml:Audience></saml:AudienceRestriction></saml:Conditions><saml:AuthnStatement AuthnInstant="${t(0)}" SessionIndex="${newId()}"><saml:AuthnContext><saml:AuthnContextClassRef>${LEVELS[b.level] ?? b.level}</saml:AuthnContextClassRef><saml:AuthenticatingAuthority>${escapeXml(entityId)}</saml:AuthenticatingAuthority></saml:AuthnContext></saml:AuthnStatement></saml:Assertion>`;
+    return `<saml:Assertion xmlns:saml="${SAML}" ID="${b.assertionId ?? id}" Version="2.0" IssueInstant="${t(b.issueInstantShift)}"><saml:Issuer>${escapeXml(b.issuer ?? entityId)}</saml:Issuer><saml:Subject>${await subjectIdXml(nameId, b)}<saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml:SubjectConfirmationData InResponseTo="${escapeXml(b.inResponseTo ?? requestId)}" Recipient="${escapeXml(recipient)}" NotOnOrAfter="${t(b.validitySeconds)}"/></saml:SubjectConfirmation></saml:Subject><saml:Conditions NotBefore="${t(b.notBeforeShift)}" NotOnOrAfter="${t(b.validitySeconds)}"><saml:AudienceRestriction><saml:Audience>${escapeXml(audience)}</saml:Audience></saml:AudienceRestriction></saml:Conditions><saml:AuthnStatement AuthnInstant="${t(0)}" SessionIndex="${newId()}"><saml:AuthnContext><saml:AuthnContextClassRef>${LEVELS[b.level] ?? b.level}</saml:AuthnContextClassRef><saml:AuthenticatingAuthority>${escapeXml(entityId)}</saml:AuthenticatingAuthority></saml:AuthnContext></saml:AuthnStatement></saml:Assertion>`;
   }
 
   async function buildArtifactResponse({ resolveId, state, now = Date.now() }) {

@@ -15,7 +15,7 @@ import { log } from "../shared/log.ts";
 import { AuthorizeError, redirectTo } from "../shared/oauth/errors.ts";
 import { authenticatorFor } from "./authn/index.ts";
 import type { Env } from "./env.ts";
-import { abandonSession, beginVerification, CLEAR_SESSION_COOKIE, markAuthenticated, sessionIdFrom } from "./front-session.ts";
+import { abandonSession, beginVerification, CLEAR_SESSION_COOKIE, markAuthenticated, sessionIdFrom, useAssertionOnce } from "./front-session.ts";
 import { returnPage } from "./return-page.ts";
 
 const FAILED = "Inloggen is niet gelukt";
@@ -39,7 +39,11 @@ export async function authnReturn(c: Context<{ Bindings: Env }>): Promise<Respon
     return errorPage(400, FAILED, "Uw sessie is verlopen of al gebruikt.");
   }
   const url = new URL(c.req.url);
-  const outcome = await choice.authenticator.complete(c.req.raw, session.authn, { relay, returnUrl: `https://${url.host}/oauth/authn/return` });
+  const outcome = await choice.authenticator.complete(c.req.raw, session.authn, {
+    relay,
+    returnUrl: `https://${url.host}/oauth/authn/return`,
+    useOnce: (assertionId, expiresAt) => useAssertionOnce(c.env, assertionId, expiresAt),
+  });
   if (outcome.ok) {
     if (!(await markAuthenticated(c.env, id, outcome.subject))) return errorPage(400, FAILED, "Uw sessie is verlopen.");
     log("info", "authn.completed", { client: session.request.clientId, zorgaanbieder: session.request.zorgaanbieder });

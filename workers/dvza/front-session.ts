@@ -79,3 +79,13 @@ export async function finishSession(env: SessionEnv, id: string): Promise<Author
 }
 
 export const CLEAR_SESSION_COOKIE = clearHostCookie(SESSION_COOKIE);
+
+/**
+ * SAML Profiles §4.1.4.5 (issue 15 #5): true the first time an assertion ID is seen, false for a replay.
+ * Kept (hashed) until the assertion's NotOnOrAfter, in the shard its hash selects, so every session sees it.
+ */
+export async function useAssertionOnce(env: SessionEnv, assertionId: string, notOnOrAfter: number): Promise<boolean> {
+  const h = await hashHandle(`saml-assertion:${assertionId}`, shardCount(env));
+  const ns = placed(env, env.SESSIONS);
+  return ns.get(ns.idFromName(`sessions-${h.shard}`)).useAssertion(h.hash, notOnOrAfter);
+}

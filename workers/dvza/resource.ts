@@ -98,7 +98,10 @@ async function serve(c: Ctx, url: URL, matches: ResourceMatch[], clientId: strin
   if (mine.length === 0) return bearerErrorResponse(new BearerError("insufficient_scope", "the token's scope is another Zorgaanbieder or Gegevensdienst"));
 
   const base = endpointId(mine[0]!.systeemrol.resourceEndpoint)!.replace(/\/$/, "");
-  const [type, id, ...more] = mine[0]!.rest.split("/").filter((s) => s !== "");
+  // A path is `Type` or `Type/id`, with at most a trailing slash; anything else is the client's error (issue 15 #6).
+  const segments = mine[0]!.rest.replace(/^\//, "").replace(/\/$/, "").split("/");
+  if (segments.some((s) => s === "") && mine[0]!.rest.replace(/^\//, "").replace(/\/$/, "") !== "") return outcome(400, "invalid", "the resource path has an empty segment");
+  const [type, id, ...more] = segments.filter((s) => s !== "");
   note({ type: type ?? "(base)" });
   const roles = rolesFor(mine);
   const method = c.req.method;

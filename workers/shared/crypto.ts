@@ -2,6 +2,7 @@
  * Randomness, hashing and comparison for secrets. Web Crypto only (runs on workerd and Deno).
  */
 
+import { sha256 as sha256Sync } from "@noble/hashes/sha2";
 import { base64url } from "./base64.ts";
 
 export { base64url } from "./base64.ts";
@@ -36,7 +37,15 @@ export async function sha256Hex(data: string | Uint8Array): Promise<string> {
  * neither the length nor the position of the first difference leaks through timing.
  */
 export async function timingSafeEqualString(a: string, b: string): Promise<boolean> {
-  const [ha, hb] = await Promise.all([sha256(a), sha256(b)]);
+  return timingSafeEqualHashes(...(await Promise.all([sha256(a), sha256(b)])));
+}
+
+/** The same comparison, synchronous (@noble/hashes), for paths that cannot await (a proxy's verdict per request). */
+export function timingSafeEqualStringSync(a: string, b: string): boolean {
+  return timingSafeEqualHashes(sha256Sync(encoder.encode(a)), sha256Sync(encoder.encode(b)));
+}
+
+function timingSafeEqualHashes(ha: Uint8Array, hb: Uint8Array): boolean {
   let diff = 0;
   for (let i = 0; i < ha.length; i++) diff |= ha[i]! ^ hb[i]!;
   return diff === 0;

@@ -37,12 +37,18 @@ export function verifiedPeerCertificate(cf: unknown): PeerCertificateResult {
   const cns = commonNames(dn);
   if (cns === undefined) return { ok: false, reason: "subject DN unreadable" };
   if (cns.length !== 1) return { ok: false, reason: `subject has ${cns.length} CNs` };
+  // A CN with white space or control characters can never be a whitelisted hostname; said early, for the log.
+  if (!/^[\x21-\x7e]{1,253}$/.test(cns[0]!)) return { ok: false, reason: "subject CN is not a hostname (white space, control or non-ASCII characters)" };
   return { ok: true, cert: { commonName: cns[0]!, fingerprintSha256: (auth.certFingerprintSHA256 ?? "").toLowerCase() } };
 }
 
 /**
  * All CN values of an RFC 4514/2253 distinguished name (`CN=host,O=Org\, Inc.,C=NL`), also the
  * OpenSSL "legacy" slash form (`/C=NL/O=Org/CN=host`). Escapes are decoded; undefined when malformed.
+ * A value is never trimmed: W-1 and AS-11 compare the CN exactly as the Whitelist spells the hostname
+ * (FACTS: exact, case-sensitive), so ` host`, `host ` or `host\09` (an escaped space or TAB) is another
+ * name, not on the list. White space between an RDN separator and the next attribute type is the only
+ * white space that is dropped (RFC 4514 §3 has none; some producers write `CN=a, O=b`).
  */
 export function commonNames(dn: string): string[] | undefined {
   const attrs = dn.startsWith("/") ? splitLegacy(dn) : splitRfc4514(dn);
@@ -67,7 +73,7 @@ function splitRfc4514(dn: string): [string, string][] | undefined {
   let inValue = false;
   const flush = (): boolean => {
     if (!inValue || type.trim() === "") return false;
-    out.push([type.trim(), value.trim()]);
+    out.push([type.trim(), value]);
     type = "";
     value = "";
     inValue = false;

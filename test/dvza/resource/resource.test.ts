@@ -59,7 +59,9 @@ describe("Verzamelen (GET): the Person's own data only", () => {
     const b = (await res.json()) as Bundle;
     expect([b.resourceType, b.type, b.total]).toEqual(["Bundle", "searchset", 1]);
     expect(b.entry[0]!.fullUrl).toBe(`${BASE48}/Patient/pat-jansen`);
-    expect(b.entry[0]!.resource.identifier).toEqual([{ system: "http://fhir.nl/fhir/NamingSystem/bsn", value: "999990019" }]);
+    // X-8: the BSN is masked in what the RS serves (Nictiz's data-absent-reason form).
+    expect(b.entry[0]!.resource.identifier).toEqual([{ system: "http://fhir.nl/fhir/NamingSystem/bsn", _value: { extension: [{ url: "http://hl7.org/fhir/StructureDefinition/data-absent-reason", valueCode: "masked" }] } }]);
+    expect(JSON.stringify(b)).not.toContain("999990019");
   });
 
   it("another Person's token sees that Person only; reading someone else's id is 404", async () => {
@@ -116,7 +118,6 @@ const BP = {
     { code: { coding: [{ system: "http://loinc.org", code: "8480-6" }] }, valueQuantity: { value: 128, unit: "mmHg" } },
     { code: { coding: [{ system: "http://loinc.org", code: "8462-4" }] }, valueQuantity: { value: 82, unit: "mmHg" } },
   ],
-  subject: { reference: "Patient/someone-else" },
   id: "client-chosen",
 };
 
@@ -133,8 +134,8 @@ describe("Delen (POST)", () => {
     expect(stored.id).not.toBe("client-chosen");
     expect(res.headers.get("location")).toBe(`${BASE5}/Observation/${stored.id}/_history/1`);
     expect(stored.meta.versionId).toBe("1");
-    // The subject is the token's Person, whatever the client sent.
-    expect(stored.subject).toEqual({ identifier: { system: "http://fhir.nl/fhir/NamingSystem/bsn", value: "999990019" } });
+    // The subject is the token's Person, whatever the client sent; served back without the BSN (X-8).
+    expect(stored.subject).toEqual({ identifier: { system: "http://fhir.nl/fhir/NamingSystem/bsn", _value: { extension: [{ url: "http://hl7.org/fhir/StructureDefinition/data-absent-reason", valueCode: "masked" }] } } });
     const kept = await dvzaEnv.FHIR.get(dvzaEnv.FHIR.idFromName("umcharderwijk@medmij")).read("999990019", "5", "Observation", stored.id);
     expect((kept as { id?: string } | null)?.id).toBe(stored.id);
   });
@@ -169,6 +170,26 @@ describe("Delen (POST)", () => {
     const o = (await res.json()) as { resourceType: string; issue: { diagnostics: string }[] };
     expect(o.resourceType).toBe("OperationOutcome");
     expect(o.issue[0]!.diagnostics).toMatch(message);
+  });
+
+  // Issue 15 #1, store mode: the same rule as in front of a provider's own FHIR server.
+  it.each<[string, Record<string, unknown>, RegExp]>([
+    ["a performer that is another patient", { performer: [{ reference: "Patient/pat-devries" }] }, /refers to another Patient/],
+    ["a subject that is another patient", { subject: { reference: "Patient/someone-else" } }, /subject refers to another Patient/],
+    ["related.target: an Observation that is not the Person's", { related: [{ type: "derived-from", target: { reference: "Observation/bp-devries" } }] }, /not the Person's/],
+    ["a contained Patient", { contained: [{ resourceType: "Patient", id: "p1", identifier: [{ system: "http://fhir.nl/fhir/NamingSystem/bsn", value: "999990020" }] }] }, /contained holds a Patient/],
+    ["a subject by another Person's BSN", { subject: { identifier: { system: "http://fhir.nl/fhir/NamingSystem/bsn", value: "999990020" } } }, /another Person by BSN/],
+  ])("X-4: a sent resource with %s is refused (422), and nothing is stored", async (_name, extra, message) => {
+    const token = await tokenFor({ gd: "5" });
+    const store = dvzaEnv.FHIR.get(dvzaEnv.FHIR.idFromName("umcharderwijk@medmij"));
+    const count = async () => ((await store.list("999990019", "5", "Observation")) as unknown[]).length;
+    const before = await count();
+    const res = await post(token, JSON.stringify({ ...BP, ...extra }));
+    expect(res.status).toBe(422);
+    expect(((await res.json()) as { issue: { code: string; diagnostics: string }[] }).issue[0]).toMatchObject({ code: "business-rule", diagnostics: expect.stringMatching(message) });
+    const bundle = { resourceType: "Bundle", type: "transaction", entry: [BP, { ...BP, ...extra }].map((r) => ({ resource: r, request: { method: "POST", url: "Observation" } })) };
+    expect((await post(token, JSON.stringify(bundle), "")).status).toBe(422);
+    expect(await count()).toBe(before);
   });
 
   it("an oversized body is 413, a non-JSON content type 415", async () => {

@@ -254,6 +254,14 @@ describe("W-1/W-2/W-3: the whitelist gate comes first and tells nothing", () => 
     ["CN with trailing dot", { tlsClientAuth: { certPresented: "1", certVerified: "SUCCESS", certSubjectDN: `CN=${DVP_KLUIS}.` } }],
     ["CN in upper case", { tlsClientAuth: { certPresented: "1", certVerified: "SUCCESS", certSubjectDN: `CN=${DVP_KLUIS.toUpperCase()}` } }],
     ["no TLS client auth data at all", {}],
+    // Issue 15 #7: the escape decoded, then the value trimmed, made these the real DVP's name.
+    ["CN with an escaped leading space (RFC 4514 `\\ `)", { tlsClientAuth: { certPresented: "1", certVerified: "SUCCESS", certSubjectDNRFC2253: `CN=\\ ${DVP_KLUIS},O=Test,C=NL` } }],
+    ["CN with an escaped trailing space", { tlsClientAuth: { certPresented: "1", certVerified: "SUCCESS", certSubjectDNRFC2253: `CN=${DVP_KLUIS}\\ ,O=Test,C=NL` } }],
+    ["CN with a trailing TAB (`\\09`)", { tlsClientAuth: { certPresented: "1", certVerified: "SUCCESS", certSubjectDNRFC2253: `CN=${DVP_KLUIS}\\09,O=Test,C=NL` } }],
+    ["CN with a hex-escaped leading space (`\\20`)", { tlsClientAuth: { certPresented: "1", certVerified: "SUCCESS", certSubjectDNRFC2253: `CN=\\20${DVP_KLUIS}` } }],
+    ["CN with an unescaped trailing space before the next RDN", { tlsClientAuth: { certPresented: "1", certVerified: "SUCCESS", certSubjectDN: `CN=${DVP_KLUIS} ,O=Test` } }],
+    ["CN with a space after the equals sign", { tlsClientAuth: { certPresented: "1", certVerified: "SUCCESS", certSubjectDN: `CN= ${DVP_KLUIS}` } }],
+    ["legacy slash form with a trailing space", { tlsClientAuth: { certPresented: "1", certVerified: "SUCCESS", certSubjectDN: `/C=NL/O=Test/CN=${DVP_KLUIS} ` } }],
   ])("S-2/W-1: %s -> bare 403", async (_name, cf) => {
     await expectBare403(await redeem(await newCode(), {}, { cf }));
   });

@@ -21,7 +21,7 @@ declare namespace Deno {
     close(): void;
   }
   function serve(
-    options: { port?: number; hostname?: string; signal?: AbortSignal; onListen?: (addr: NetAddr) => void },
+    options: { port?: number; hostname?: string; path?: string; signal?: AbortSignal; onListen?: (addr: NetAddr) => void },
     handler: (request: Request, info: ServeHandlerInfo) => Response | Promise<Response>,
   ): HttpServer;
   function cron(name: string, schedule: string, handler: () => Promise<void> | void): Promise<void>;

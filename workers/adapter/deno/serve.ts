@@ -5,8 +5,10 @@
  *
  * Configuration is the environment, with the names wrangler.toml uses (DVZA_HOSTNAMES, REGISTRATIE_URL, ...)
  * plus the self-hosting ones:
- *   PORT (8787), HOSTNAME (127.0.0.1: the TLS terminator in front connects here), DATA_DIR (./data/<role>),
- *   TRUSTED_PROXIES (addresses whose client-certificate headers are believed; tls-client-auth.ts),
+ *   PORT (8787), HOSTNAME (127.0.0.1: the TLS terminator in front connects here), or LISTEN_SOCKET (a Unix
+ *   socket path instead: make it reachable for nginx's user only), DATA_DIR (./data/<role>),
+ *   TRUSTED_PROXIES (addresses whose client-certificate headers are believed, `unix` for LISTEN_SOCKET) and
+ *   PROXY_SECRET (the secret nginx adds to every request; required with TRUSTED_PROXIES: tls-client-auth.ts, X-7),
  *   SQLITE_SYNCHRONOUS (FULL | NORMAL), MTLS_CERT_FILE + MTLS_KEY_FILE (the DVP's client certificate),
  *   GRANTS_BACKEND=deno-kv + DENO_KV_PATH (a DVZA's codes and tokens in a Deno KV that several instances share).
  * Lists are refreshed at start and every 5 minutes by Deno.cron (L-3, L-4), as the cron trigger does on the edge.
@@ -14,7 +16,7 @@
 import { DenoNamespace, type NamespaceOptions } from "./durable-object.ts";
 import { KvGrantNamespace, KvGrantStore, type DenoKvLike } from "./kv-grant-store.ts";
 import { SqliteKv } from "./kv.ts";
-import { asEdgeRequest, tlsVerdict, trustedProxies } from "./tls-client-auth.ts";
+import { asEdgeRequest, proxyTrust, tlsVerdict, UNIX_PEER, type ProxyTrust } from "./tls-client-auth.ts";
 
 export type Role = "dvza" | "dvp" | "registratie";
 
@@ -117,9 +119,14 @@ export async function node(role: Role, vars: Vars): Promise<Node> {
 }
 
 /** One request: the proxy's verdict on the client certificate becomes `request.cf`, then the worker runs. */
-export function serveRequest(n: Node, trusted: ReadonlySet<string>, request: Request, peerAddress: string): Promise<Response> {
-  const edge = asEdgeRequest(request, tlsVerdict(request.headers, peerAddress, trusted));
+export function serveRequest(n: Node, trust: ProxyTrust, request: Request, peerAddress: string): Promise<Response> {
+  const edge = asEdgeRequest(request, tlsVerdict(request.headers, peerAddress, trust));
   return Promise.resolve(n.handler.fetch(edge, n.env, context));
+}
+
+/** The peer of a connection as tls-client-auth.ts names it: its IP address, or `unix` for a Unix socket. */
+export function peerOf(info: Deno.ServeHandlerInfo): string {
+  return info.remoteAddr.transport === "unix" ? UNIX_PEER : info.remoteAddr.hostname;
 }
 
 /** The cron trigger's work (L-3, L-4), awaited to the end: what the handler hands to waitUntil included. */
@@ -137,14 +144,25 @@ if (import.meta.main) {
     console.error("usage: ROLE=dvza|dvp|registratie deno run ... workers/adapter/deno/serve.ts");
     Deno.exit(2);
   }
+  let trust: ProxyTrust;
+  try {
+    trust = proxyTrust(vars.TRUSTED_PROXIES, vars.PROXY_SECRET);
+  } catch (e) {
+    console.error(JSON.stringify({ level: "error", event: "deno.config", message: (e as Error).message }));
+    Deno.exit(2);
+  }
   const n = await node(role, vars);
-  const trusted = trustedProxies(vars.TRUSTED_PROXIES);
   if (role !== "registratie") {
     await refreshLists(n).catch((e: Error) => console.error(JSON.stringify({ level: "error", event: "deno.refresh_failed", message: e.message })));
     Deno.cron(`${role} lists`, "*/5 * * * *", () => refreshLists(n));
   }
-  Deno.serve(
-    { port: Number(vars.PORT ?? 8787), hostname: vars.HOSTNAME ?? "127.0.0.1", onListen: ({ hostname, port }) => console.log(JSON.stringify({ level: "info", event: "deno.listening", role, hostname, port })) },
-    (request, info) => serveRequest(n, trusted, request, (info.remoteAddr as Deno.NetAddr).hostname),
-  );
+  const handler = (request: Request, info: Deno.ServeHandlerInfo) => serveRequest(n, trust, request, peerOf(info));
+  if (vars.LISTEN_SOCKET) {
+    Deno.serve({ path: vars.LISTEN_SOCKET, onListen: () => console.log(JSON.stringify({ level: "info", event: "deno.listening", role, socket: vars.LISTEN_SOCKET })) }, handler);
+  } else {
+    Deno.serve(
+      { port: Number(vars.PORT ?? 8787), hostname: vars.HOSTNAME ?? "127.0.0.1", onListen: ({ hostname, port }) => console.log(JSON.stringify({ level: "info", event: "deno.listening", role, hostname, port })) },
+      handler,
+    );
+  }
 }

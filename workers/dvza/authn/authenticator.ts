@@ -29,6 +29,11 @@ export interface AuthnContext {
   readonly relay: string;
   /** This host's return endpoint: https://<host>/oauth/authn/return. */
   readonly returnUrl: string;
+  /**
+   * Single use of what the identity provider asserted (SAML assertion IDs): true the first time an ID is
+   * presented, false for a replay. Remembered until `expiresAt`. Only `complete` uses it.
+   */
+  readonly useOnce?: (id: string, expiresAt: number) => Promise<boolean>;
 }
 
 export interface Authenticator {

@@ -73,7 +73,12 @@ export class DigidSamlAuthenticator implements Authenticator {
       decryptionKeyPem: this.s.encryptionKeyPem,
       now: Date.now(),
     });
-    if (outcome.kind === "authenticated") return { ok: true, subject: outcome.bsn };
+    if (outcome.kind === "authenticated") {
+      // SAML Profiles §4.1.4.5: an assertion is used once; without a place to remember it, none is accepted.
+      if (!ctx.useOnce) return { ok: false, kind: "refused", reason: "no replay cache for assertion IDs" };
+      if (!(await ctx.useOnce(outcome.assertionId, outcome.usableUntil))) return { ok: false, kind: "refused", reason: "the assertion was used before (replay)" };
+      return { ok: true, subject: outcome.bsn };
+    }
     if (outcome.kind === "idp-status") return { ok: false, kind: "idp-status", reason: `DigiD status ${outcome.status.map((s) => s.replace(/^urn:oasis:names:tc:SAML:2\.0:status:/, "")).join("/")}` };
     return { ok: false, kind: "refused", reason: outcome.reason };
   }

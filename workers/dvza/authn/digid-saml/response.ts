@@ -19,6 +19,11 @@ import { CM_BEARER, SAML, SAMLP, SOAP_ENV, STATUS_SUCCESS } from "./names.ts";
 
 /** At most 60 s between our clock and DigiD's (SPEC X-3). */
 export const CLOCK_SKEW_MS = 60_000;
+/**
+ * How old a message may be when it arrives (issue 15 #5): DigiD resolves an artifact within seconds of issuing
+ * it, and its assertions are valid for minutes; an IssueInstant further back is not this login's.
+ */
+export const MAX_MESSAGE_AGE_MS = 10 * 60_000;
 /** Bounds on what an ArtifactResponse may be; DigiD's are a few kilobytes. */
 export const RESPONSE_LIMITS = { maxBytes: 256 * 1024, maxDepth: 24, maxNodes: 2_000 } as const;
 
@@ -37,7 +42,14 @@ export interface Expected {
 }
 
 export type SamlOutcome =
-  | { readonly kind: "authenticated"; readonly bsn: string; readonly level: Level }
+  | {
+      readonly kind: "authenticated";
+      readonly bsn: string;
+      readonly level: Level;
+      /** The assertion's ID and until when it could be presented: the caller uses it once (SAML Profiles §4.1.4.5). */
+      readonly assertionId: string;
+      readonly usableUntil: number;
+    }
   /** The IdP answered with an error status (cancelled, failed, ...): the Person is told, nothing is kept. */
   | { readonly kind: "idp-status"; readonly status: readonly string[]; readonly message: string | undefined }
   | { readonly kind: "refused"; readonly reason: string };
@@ -54,6 +66,17 @@ function instant(value: string | undefined, what: string): number {
   const ms = value === undefined ? NaN : Date.parse(value);
   refuseUnless(value !== undefined && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/.test(value) && !Number.isNaN(ms), `${what} is not a UTC xs:dateTime`);
   return ms;
+}
+
+/**
+ * SAML Core §1.3.4, §3.2.2: every message and assertion carries an IssueInstant. It must not lie in the future
+ * beyond the skew, nor further back than MAX_MESSAGE_AGE_MS, nor after `validUntil` (the assertion's own end).
+ */
+function issuedRecently(el: XmlElement, now: number, validUntil?: number): void {
+  const issued = instant(attribute(el, "IssueInstant"), `${el.name} IssueInstant`);
+  refuseUnless(issued <= now + CLOCK_SKEW_MS, `${el.name} was issued in the future`);
+  refuseUnless(issued >= now - MAX_MESSAGE_AGE_MS - CLOCK_SKEW_MS, `${el.name} was issued too long ago`);
+  if (validUntil !== undefined) refuseUnless(issued < validUntil, `${el.name} was issued after it stopped being valid`);
 }
 
 function issuerIs(el: XmlElement, entityId: string, required: boolean): void {
@@ -83,23 +106,25 @@ async function signed(el: XmlElement, ids: IdIndex, idp: IdpMetadata, required: 
   refuseUnless(verdict.ok, `${el.name}: ${verdict.ok ? "" : verdict.reason}`);
 }
 
-/** SAML Core §2.5.1.1: every AudienceRestriction must name us; NotBefore/NotOnOrAfter with skew. */
-function checkConditions(assertion: XmlElement, e: Expected): void {
+/** SAML Core §2.5.1.1: every AudienceRestriction must name us; NotBefore/NotOnOrAfter with skew. Returns NotOnOrAfter. */
+function checkConditions(assertion: XmlElement, e: Expected): number {
   const conditions = onlyChild(assertion, SAML, "Conditions");
   const notBefore = attribute(conditions, "NotBefore");
   const notOnOrAfter = attribute(conditions, "NotOnOrAfter");
   if (notBefore !== undefined) refuseUnless(e.now + CLOCK_SKEW_MS >= instant(notBefore, "Conditions NotBefore"), "the assertion is not yet valid");
   refuseUnless(notOnOrAfter !== undefined, "the assertion has no NotOnOrAfter");
-  refuseUnless(e.now - CLOCK_SKEW_MS < instant(notOnOrAfter, "Conditions NotOnOrAfter"), "the assertion has expired");
+  const end = instant(notOnOrAfter, "Conditions NotOnOrAfter");
+  refuseUnless(e.now - CLOCK_SKEW_MS < end, "the assertion has expired");
   const restrictions = childrenNamed(conditions, SAML, "AudienceRestriction");
   refuseUnless(restrictions.length > 0, "the assertion is not restricted to an audience");
   for (const r of restrictions) {
     refuseUnless(childrenNamed(r, SAML, "Audience").some((a) => textOnly(a).trim() === e.spEntityId), "the assertion is meant for another audience");
   }
+  return end;
 }
 
-/** SAML Profiles §4.1.4.3: a bearer SubjectConfirmation for our ACS, our request, still valid. */
-function checkSubjectConfirmation(subject: XmlElement, e: Expected): void {
+/** SAML Profiles §4.1.4.3: a bearer SubjectConfirmation for our ACS, our request, still valid. Returns its NotOnOrAfter. */
+function checkSubjectConfirmation(subject: XmlElement, e: Expected): number {
   const bearer = childrenNamed(subject, SAML, "SubjectConfirmation").filter((c) => attribute(c, "Method") === CM_BEARER);
   refuseUnless(bearer.length > 0, "no bearer SubjectConfirmation");
   const problems: string[] = [];
@@ -115,7 +140,7 @@ function checkSubjectConfirmation(subject: XmlElement, e: Expected): void {
     else if (attribute(data, "InResponseTo") !== e.authnRequestId) problems.push("the SubjectConfirmation answers another request");
     else if (notOnOrAfter === undefined || e.now - CLOCK_SKEW_MS >= instant(notOnOrAfter, "SubjectConfirmationData NotOnOrAfter")) problems.push("the SubjectConfirmation has expired");
     else if (notBefore !== undefined) problems.push("a bearer SubjectConfirmationData must not carry NotBefore");
-    else return;
+    else return instant(notOnOrAfter, "SubjectConfirmationData NotOnOrAfter");
   }
   throw new Refusal(problems[0] ?? "no usable SubjectConfirmation");
 }
@@ -135,9 +160,12 @@ async function checkAssertion(assertion: XmlElement, ids: IdIndex, e: Expected):
   refuseUnless(attribute(assertion, "Version") === "2.0", "the assertion is not SAML 2.0");
   issuerIs(assertion, e.idp.entityId, true);
   await signed(assertion, ids, e.idp, true);
+  const assertionId = attribute(assertion, "ID");
+  refuseUnless(assertionId !== undefined && /^[A-Za-z_][\w.-]{0,255}$/.test(assertionId), "the assertion has no usable ID");
   const subject = onlyChild(assertion, SAML, "Subject");
-  checkSubjectConfirmation(subject, e);
-  checkConditions(assertion, e);
+  const confirmedUntil = checkSubjectConfirmation(subject, e);
+  const validUntil = checkConditions(assertion, e);
+  issuedRecently(assertion, e.now, validUntil);
   const statements = childrenNamed(assertion, SAML, "AuthnStatement");
   refuseUnless(statements.length === 1, "the assertion must hold one AuthnStatement");
   const sessionEnd = attribute(statements[0]!, "SessionNotOnOrAfter");
@@ -149,7 +177,8 @@ async function checkAssertion(assertion: XmlElement, ids: IdIndex, e: Expected):
   const bsn = bsnFrom(await nameIdOf(subject, e));
   // Never the value itself in a reason: it may be a BSN.
   refuseUnless(bsn !== undefined, "the NameID is not a DigiD BSN sector identifier passing the eleven-test");
-  return { kind: "authenticated", bsn, level };
+  // The replay window: as long as any of its time limits (with the skew) would still let it through.
+  return { kind: "authenticated", bsn, level, assertionId, usableUntil: Math.max(confirmedUntil, validUntil) + CLOCK_SKEW_MS };
 }
 
 export async function validateArtifactResponse(text: string, e: Expected): Promise<SamlOutcome> {
@@ -166,6 +195,7 @@ export async function validateArtifactResponse(text: string, e: Expected): Promi
 
     refuseUnless(attribute(artifactResponse, "Version") === "2.0", "the ArtifactResponse is not SAML 2.0");
     refuseUnless(attribute(artifactResponse, "InResponseTo") === e.artifactResolveId, "the ArtifactResponse answers another ArtifactResolve");
+    issuedRecently(artifactResponse, e.now);
     issuerIs(artifactResponse, e.idp.entityId, true);
     await signed(artifactResponse, ids, e.idp, true);
     const resolution = statusCodes(artifactResponse);
@@ -178,6 +208,7 @@ export async function validateArtifactResponse(text: string, e: Expected): Promi
     refuseUnless(attribute(response, "Version") === "2.0", "the Response is not SAML 2.0");
     refuseUnless(attribute(response, "InResponseTo") === e.authnRequestId, "the Response answers another AuthnRequest");
     refuseUnless(attribute(response, "Destination") === e.acsUrl, "the Response is meant for another destination");
+    issuedRecently(response, e.now);
     issuerIs(response, e.idp.entityId, false);
     await signed(response, ids, e.idp, false);
     const kinds = elementChildren(response).map((c) => `${c.ns === SAML ? "saml" : c.ns === SAMLP ? "samlp" : c.ns === DSIG_NS ? "ds" : "?"}:${c.name}`);

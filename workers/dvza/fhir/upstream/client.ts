@@ -108,6 +108,12 @@ async function read(s: UpstreamSettings, response: Response): Promise<UpstreamAn
     return { status: response.status, json: undefined, headers: response.headers };
   }
   const type = response.headers.get("content-type");
+  // A refusal's status says enough (a 404 page, a 400 in HTML): its body is not read (issue 15 #6: the client's
+  // error stays the client's error, whatever the upstream's error pages look like).
+  if (response.status >= 400 && response.status < 500 && (type === null || !FHIR_JSON.test(type))) {
+    await response.body?.cancel();
+    return { status: response.status, json: undefined, headers: response.headers };
+  }
   // A body must be FHIR JSON; an empty one (a 201 with only a Location) needs no content type.
   if (type !== null && !FHIR_JSON.test(type)) {
     await response.body?.cancel();

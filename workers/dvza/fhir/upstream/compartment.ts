@@ -11,6 +11,7 @@
  * FHIR STU3: the compartment parameter and reference element of each resource type follow the Patient
  * CompartmentDefinition (http://hl7.org/fhir/STU3/compartmentdefinition-patient.html).
  */
+import { compartmentReferences, inPatientCompartment } from "../../../fhir/compartment.ts";
 
 /** Resource types in the Patient compartment: the search parameter naming the Patient, and the element holding it. */
 export const COMPARTMENT: Readonly<Record<string, { readonly param: string; readonly element: string }>> = {
@@ -225,4 +226,60 @@ export function readPage(page: string, type: string): Checked<{ path: string; qu
   const path = q < 0 ? page : page.slice(0, q);
   if (path !== "" && path !== type) return refuse("_page does not belong to this resource type");
   return { ok: true, value: { path, query: new URLSearchParams(q < 0 ? "" : page.slice(q + 1)) } };
+}
+
+/**
+ * Issue 15 #3: contained resources are checked like any other. A contained Patient must be the Person (their BSN,
+ * no other one); a contained resource of the Patient compartment must name no Patient but the Person (its own
+ * references to a contained Patient count as the Person's once that one passed). Anything that cannot be shown to
+ * be the Person's makes the containing resource not the Person's.
+ */
+export function containedArePersons(resource: unknown, person: Person): boolean {
+  if (!resource || typeof resource !== "object") return false;
+  const contained = (resource as { contained?: unknown }).contained;
+  if (contained === undefined) return true;
+  if (!Array.isArray(contained)) return false;
+  const personIds = new Set<string>();
+  for (const c of contained) {
+    if (!c || typeof c !== "object") return false;
+    const r = c as Record<string, unknown>;
+    if (r.resourceType !== "Patient") continue;
+    const bsns = references(r.identifier).filter((i) => (i as { system?: unknown })?.system === person.system);
+    const ours = bsns.length > 0 && bsns.every((i) => (i as { value?: unknown }).value === person.bsn);
+    if (!ours || typeof r.id !== "string") return false;
+    personIds.add(r.id);
+  }
+  for (const c of contained) {
+    const r = c as Record<string, unknown>;
+    if (r.resourceType === "Patient" || typeof r.resourceType !== "string" || !inPatientCompartment(r.resourceType)) continue;
+    for (const ref of compartmentReferences(r)) {
+      const value = (ref as { reference?: unknown }).reference;
+      if (typeof value === "string" && value.startsWith("#")) {
+        if (!personIds.has(value.slice(1))) return false;
+      } else if (isPatientReference(ref, person.upstreamBase) || (ref as { identifier?: unknown }).identifier !== undefined) {
+        if (!isPersonReference(ref, person)) return false;
+      }
+    }
+  }
+  return true;
+}
+
+/**
+ * Issue 15 #4: an upstream paging link is handed on only when it names no Patient but the Person: the compartment
+ * parameter carries exactly the Person's filter, and no other parameter value refers to another Patient.
+ */
+export function linkStaysWithPerson(upstreamLink: string, type: string, person: Person): boolean {
+  let query: URLSearchParams;
+  try {
+    query = new URL(upstreamLink).searchParams;
+  } catch {
+    return false;
+  }
+  const [param, value] = compartmentFilter(type, person);
+  if (query.getAll(param).some((v) => v !== value)) return false;
+  for (const [k, v] of query) {
+    if (k === param) continue;
+    for (const m of v.matchAll(/Patient\/([A-Za-z0-9\-.]{1,64})/g)) if (!person.patientIds.has(m[1]!)) return false;
+  }
+  return true;
 }

@@ -20,6 +20,7 @@
  * Checked once per isolate: a bad entry is one log line and a 503 OperationOutcome for its provider only.
  */
 import { log } from "../../../shared/log.ts";
+import { searchParameter } from "../../../fhir/parameters.ts";
 import { BSN_SYSTEM } from "./compartment.ts";
 
 export type UpstreamAuth =
@@ -111,6 +112,11 @@ function entry(key: string, raw: unknown, env: Record<string, unknown>): SourceC
     return bad("restrict must map resource types to query strings");
   }
   const restrict = new Map(Object.entries(restrictRaw as Record<string, string>).map(([t, q]) => [t, [...new URLSearchParams(q)]]));
+  // AS-6: every answer is checked against the restriction, so it must be something the RS can evaluate itself.
+  for (const [type, pairs] of restrict) {
+    const unusable = pairs.find(([name]) => searchParameter(type, name)?.type !== "token");
+    if (unusable) return bad(`restrict: ${type} ${unusable[0]} is not a token search parameter of ${type}`);
+  }
   return { mode: "upstream", upstream: { key, baseUrl, auth: a, patientIdentifierSystem: system, timeoutMs, maxBytes, pagingParams: new Set(paging as string[]), restrict } };
 }
 

@@ -5,9 +5,11 @@
  * it leaves. A resource that does not is dropped, counted and logged without personal data.
  */
 import { log } from "../../../shared/log.ts";
+import { isFhirId } from "../../../fhir/references.ts";
 import type { FhirBackend, FhirCall } from "../backend.ts";
 import { fhirResponse, outcome } from "../outcome.ts";
 import type { Json } from "../validate.ts";
+import { admitSubmission } from "../submission.ts";
 import { upstreamRequest, UpstreamFailure, type UpstreamAnswer } from "./client.ts";
 import {
   COMPARTMENT,
@@ -16,16 +18,19 @@ import {
   binaryKeys,
   clientSearch,
   compartmentFilter,
+  containedArePersons,
   isPersonReference,
   isSearchableType,
+  linkStaysWithPerson,
   pageLink,
   readPage,
   referencedKeys,
   type Person,
 } from "./compartment.ts";
 import type { UpstreamSettings } from "./config.ts";
+import { restrictedSearch, withinRestriction, type Restriction } from "./restriction.ts";
+import { maskBsn } from "../../../fhir/bsn.ts";
 
-const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
 const PERSON_TTL_MS = 60_000;
 const PERSON_CACHE_MAX = 10_000;
 /** How many pages of the Person's DocumentReferences are read to find the one pointing at a Binary. */
@@ -57,6 +62,16 @@ function failure(call: FhirCall, e: unknown): Response {
   throw e;
 }
 
+/**
+ * An upstream 4xx (other than 401/403, the RS's own credentials, and 404) answers the client's request: the
+ * client hears it as its own error (issue 15 #6), or as "try again later" for 429.
+ */
+function clientError(status: number): Response | undefined {
+  if (status === 429) return outcome(503, "transient", "the provider's FHIR server is busy: try again later", { "retry-after": "5" });
+  if (status >= 400 && status < 500) return outcome(400, "not-supported", "the provider's FHIR server does not accept this request");
+  return undefined;
+}
+
 export class UpstreamBackend implements FhirBackend {
   constructor(private readonly s: UpstreamSettings) {}
 
@@ -82,10 +97,17 @@ export class UpstreamBackend implements FhirBackend {
     return make(ids);
   }
 
-  private dropped(call: FhirCall, type: string, count: number): void {
+  private dropped(call: FhirCall, type: string, count: number, reason = "not the Person's"): void {
     call.note({ dropped: count });
-    // LOG-4, without personal data: which request, which type, how many.
-    log("warn", "resource.dropped", { requestId: call.requestId ?? null, upstream: this.s.key, type, count, reason: "not the Person's" });
+    // LOG-4, without personal data: which request, which type, how many, why.
+    log("warn", "resource.dropped", { requestId: call.requestId ?? null, upstream: this.s.key, type, count, reason });
+  }
+
+  /** X-4, AS-6: the Person's (contained resources too), and within the Gegevensdienst's restriction of its type. */
+  private servable(r: unknown, person: Person): boolean {
+    if (!isObject(r) || typeof r.resourceType !== "string") return false;
+    const restriction = this.s.restrict.get(r.resourceType);
+    return containedArePersons(r, person) && (!restriction || withinRestriction(r, restriction));
   }
 
   private rsUrl(call: FhirCall, reference: string): string {
@@ -122,13 +144,16 @@ export class UpstreamBackend implements FhirBackend {
         if (asked.length > 0) filter = ["_id", [...person.patientIds].filter((id) => asked.includes(id)).join(",")];
       }
       if (person.patientIds.size === 0 || filter[1] === "") return fhirResponse(200, { resourceType: "Bundle", type: "searchset", total: 0, link: [{ relation: "self", url: call.url.href }], entry: [] });
-      // AS-6: a Gegevensdienst sharing its FHIR server with others stays within its own resources.
-      const restricted = this.s.restrict.get(type) ?? [];
-      const pairs = [...params, ...restricted, filter];
+      // AS-6: a Gegevensdienst sharing its FHIR server with others stays within its own resources (issue 15 #2).
+      const narrowed = restrictedSearch(params, this.s.restrict.get(type) ?? ([] as Restriction));
+      if (!narrowed.ok) return outcome(narrowed.status, narrowed.code, narrowed.diagnostics);
+      const pairs = [...narrowed.value, filter];
       const upstreamQuery = new URLSearchParams(pairs.filter(([k, v], i) => pairs.findIndex(([k2, v2]) => k2 === k && v2 === v) === i)).toString();
       const answer = await this.get(call, `${path}?${upstreamQuery}`, `search ${type}`);
       if (answer.status === 400 || answer.status === 422) return outcome(400, "not-supported", "the provider's FHIR server does not support this search");
       if (answer.status === 404 || answer.status === 410) return outcome(404, "not-found", "no such resource type at this provider");
+      const refused = clientError(answer.status);
+      if (refused) return refused;
       if (answer.status !== 200 || !isObject(answer.json) || answer.json.resourceType !== "Bundle" || answer.json.type !== "searchset") {
         throw new UpstreamFailure(502, `the search answered HTTP ${answer.status} without a searchset Bundle`);
       }
@@ -142,27 +167,33 @@ export class UpstreamBackend implements FhirBackend {
   private personalBundle(call: FhirCall, type: string, bundle: Bundle, person: Person): unknown {
     const entries = entriesOf(bundle);
     const isMatch = (e: Entry) => e.search?.mode !== "include" && e.search?.mode !== "outcome";
-    const matches = entries.filter(isMatch).filter((e) => isObject(e.resource) && e.resource.resourceType === type && belongsToPerson(e.resource, person));
+    const matches = entries.filter(isMatch).filter((e) => isObject(e.resource) && e.resource.resourceType === type && belongsToPerson(e.resource, person) && this.servable(e.resource, person));
     const referenced = referencedKeys(matches.map((e) => e.resource), this.s.baseUrl);
     const includes = entries
       .filter((e) => e.search?.mode === "include")
       .filter((e) => {
         const r = e.resource;
         if (!isObject(r) || typeof r.resourceType !== "string" || typeof r.id !== "string" || !referenced.has(`${r.resourceType}/${r.id}`)) return false;
-        return INCLUDABLE.has(r.resourceType) || belongsToPerson(r, person);
+        return (INCLUDABLE.has(r.resourceType) || belongsToPerson(r, person)) && this.servable(r, person);
       });
     const dropped = entries.filter((e) => e.search?.mode !== "outcome").length - matches.length - includes.length;
-    if (dropped > 0) this.dropped(call, type, dropped);
+    if (dropped > 0) this.dropped(call, type, dropped, "not the Person's, or outside the Gegevensdienst");
     const rsTypeUrl = `${call.base}/${type}`;
     const links = (Array.isArray(bundle.link) ? bundle.link : []).flatMap((l: unknown) => {
       const link = l as { relation?: unknown; url?: unknown };
       if (typeof link.relation !== "string" || typeof link.url !== "string" || link.relation === "self") return [];
+      // Issue 15 #4: a link naming another Patient would tell the client that Patient's id.
+      if (!linkStaysWithPerson(link.url, type, person)) {
+        log("warn", "resource.link_dropped", { requestId: call.requestId ?? null, upstream: this.s.key, type, relation: link.relation, reason: "names another Patient" });
+        return [];
+      }
       const url = pageLink(link.url, this.s.baseUrl, rsTypeUrl);
       return url ? [{ relation: link.relation, url }] : [];
     });
     const entry = (e: Entry, mode: string) => {
       const r = e.resource as { resourceType: string; id: string };
-      return { fullUrl: this.rsUrl(call, `${r.resourceType}/${r.id}`), resource: r, search: { mode } };
+      // X-8: no BSN leaves, in any resource, contained ones included.
+      return { fullUrl: this.rsUrl(call, `${r.resourceType}/${r.id}`), resource: maskBsn(r), search: { mode } };
     };
     return {
       resourceType: "Bundle",
@@ -175,7 +206,7 @@ export class UpstreamBackend implements FhirBackend {
   }
 
   async read(call: FhirCall, type: string, id: string): Promise<Response> {
-    if (!FHIR_ID.test(id)) return outcome(400, "invalid", "not a FHIR id");
+    if (!isFhirId(id)) return outcome(400, "invalid", "not a FHIR id");
     const notKnown = () => outcome(404, "not-found", `${type}/${id} is not known`);
     if (type !== "Binary" && !isSearchableType(type)) return outcome(403, "forbidden", `${type} is outside the Person's records: reach it through _include`);
     try {
@@ -187,13 +218,16 @@ export class UpstreamBackend implements FhirBackend {
       if (restricted) return await this.readBySearch(call, type, id, restricted, person);
       const answer = await this.get(call, `${type}/${id}`, `read ${type}`);
       if (answer.status === 404 || answer.status === 410) return notKnown();
+      // Issue 15 #6: the upstream refusing the client's request is the client's error, never a 5xx.
+      const refused = clientError(answer.status);
+      if (refused) return refused;
       if (answer.status !== 200 || !isObject(answer.json) || answer.json.resourceType !== type || answer.json.id !== id) throw new UpstreamFailure(502, `the read answered HTTP ${answer.status} without the ${type}`);
-      const mine = type === "Binary" ? await this.binaryIsPersons(call, id, answer.json, person) : belongsToPerson(answer.json, person);
+      const mine = type === "Binary" ? await this.binaryIsPersons(call, id, answer.json, person) : belongsToPerson(answer.json, person) && this.servable(answer.json, person);
       if (!mine) {
         this.dropped(call, type, 1);
         return notKnown();
       }
-      return fhirResponse(200, answer.json);
+      return fhirResponse(200, maskBsn(answer.json));
     } catch (e) {
       return failure(call, e);
     }
@@ -205,8 +239,8 @@ export class UpstreamBackend implements FhirBackend {
     const answer = await this.get(call, `${type}?${query}`, `read ${type}`);
     if (answer.status !== 200 || !isObject(answer.json) || answer.json.resourceType !== "Bundle") throw new UpstreamFailure(502, `the read answered HTTP ${answer.status} without a Bundle`);
     const found = entriesOf(answer.json).map((e) => e.resource).find((r) => isObject(r) && r.resourceType === type && r.id === id);
-    if (!found || !belongsToPerson(found, person)) return outcome(404, "not-found", `${type}/${id} is not known`);
-    return fhirResponse(200, found);
+    if (!found || !belongsToPerson(found, person) || !this.servable(found, person)) return outcome(404, "not-found", `${type}/${id} is not known`);
+    return fhirResponse(200, maskBsn(found));
   }
 
   /** A Binary is the Person's when its securityContext names them, or a DocumentReference of theirs points at it. */
@@ -230,6 +264,9 @@ export class UpstreamBackend implements FhirBackend {
       const person = await this.person(call);
       const patientId = [...person.patientIds].sort()[0];
       if (patientId === undefined) return outcome(422, "processing", "the Person is not known at this provider");
+      // X-4 (issue 15 #1): every reference must stay within the Person's records; those to compartment resources are read back.
+      const admitted = await admitSubmission(resources.map((resource) => ({ resource })), { patientIds: person.patientIds, bsn: person.bsn, bases: [this.s.baseUrl, call.base] }, (t, id) => this.isPersons(call, t, id, person));
+      if (!admitted.ok) return outcome(422, "business-rule", transaction ? `entry ${admitted.index}: ${admitted.problem}` : admitted.problem);
       // The Person's reference is set by the RS in every resource, whatever the client sent (X-4).
       const bound: Json[] = [];
       for (const r of resources) {
@@ -246,11 +283,18 @@ export class UpstreamBackend implements FhirBackend {
       if (answer.status >= 300) throw new UpstreamFailure(502, `the create answered HTTP ${answer.status}`);
       if (transaction) return fhirResponse(200, this.transactionAnswer(call, answer.json));
       const location = this.location(call, answer.headers.get("location") ?? answer.headers.get("content-location"));
-      const created = isObject(answer.json) && answer.json.resourceType === type && belongsToPerson(answer.json, person) ? answer.json : { resourceType: "OperationOutcome", issue: [{ severity: "information", code: "informational", diagnostics: "created" }] };
+      const created = isObject(answer.json) && answer.json.resourceType === type && belongsToPerson(answer.json, person) && this.servable(answer.json, person) ? maskBsn(answer.json) : { resourceType: "OperationOutcome", issue: [{ severity: "information", code: "informational", diagnostics: "created" }] };
       return fhirResponse(201, created, location ? { location } : {});
     } catch (e) {
       return failure(call, e);
     }
+  }
+
+  /** Is `type/id` at the upstream one of the Person's resources? (A Delen reference must be; issue 15 #1.) */
+  private async isPersons(call: FhirCall, type: string, id: string, person: Person): Promise<boolean> {
+    if (!isFhirId(id)) return false;
+    const answer = await this.get(call, `${type}/${id}`, `check reference ${type}`);
+    return answer.status === 200 && isObject(answer.json) && answer.json.resourceType === type && answer.json.id === id && belongsToPerson(answer.json, person);
   }
 
   /** An upstream Location (absolute or relative) as the RS's own URL. */
