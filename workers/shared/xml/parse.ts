@@ -30,9 +30,14 @@ const NCNAME_START = "A-Z_a-z\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u02FF\\u037
 const NCNAME_CHAR = `${NCNAME_START}\\-.0-9\\u00B7\\u0300-\\u036F\\u203F-\\u2040`;
 const NCNAME = new RegExp(`^[${NCNAME_START}][${NCNAME_CHAR}]*$`, "u");
 const NAME_AT = new RegExp(`[${NCNAME_START}:][${NCNAME_CHAR}:]*`, "uy");
-/** Characters XML 1.0 forbids anywhere: C0 controls other than TAB/LF/CR, U+FFFE/U+FFFF, lone surrogates. */
-const ILLEGAL_CHAR = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/u;
+/** Characters XML 1.0 forbids anywhere: C0 controls other than TAB/LF/CR, U+FFFE/U+FFFF, lone surrogates (matched as UTF-16 code units). */
+const ILLEGAL_CHAR = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+/** A cheap first pass: one character class, no look-around; only a hit (any surrogate included) needs ILLEGAL_CHAR. */
+const SUSPECT_CHAR = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF\uD800-\uDFFF]/g;
 const XML_DECL = /^<\?xml\s+version\s*=\s*(["'])1\.[0-9]+\1(\s+encoding\s*=\s*(["'])[A-Za-z][A-Za-z0-9._-]*\3)?(\s+standalone\s*=\s*(["'])(yes|no)\5)?\s*\?>/;
+/** Attribute-value characters needing no special handling (the quote, '<', '&' and the normalised TAB/LF do). */
+const ATTR_RUN_DQ = /[^"<&\t\n]+/y;
+const ATTR_RUN_SQ = /[^'<&\t\n]+/y;
 const PREDEFINED: Readonly<Record<string, string>> = { lt: "<", gt: ">", amp: "&", apos: "'", quot: '"' };
 
 type NsScope = ReadonlyMap<string, string>;
@@ -65,7 +70,7 @@ class Scanner {
       this.lineAt = 0;
       this.line = 1;
     }
-    for (let i = this.lineAt; i < pos; i++) if (this.s.charCodeAt(i) === 10) this.line++;
+    for (let i = this.s.indexOf("\n", this.lineAt); i >= 0 && i < pos; i = this.s.indexOf("\n", i + 1)) this.line++;
     this.lineAt = pos;
     return this.line;
   }
@@ -130,8 +135,16 @@ function attributeValue(sc: Scanner): string {
   const quote = sc.s[sc.pos];
   if (quote !== '"' && quote !== "'") sc.fail("attribute value must be quoted");
   sc.pos++;
+  const run = quote === '"' ? ATTR_RUN_DQ : ATTR_RUN_SQ;
   let out = "";
   for (;;) {
+    // Plain characters are copied a run at a time: a 1 MB base64 value costs one slice, not a million appends.
+    run.lastIndex = sc.pos;
+    const plain = run.exec(sc.s);
+    if (plain !== null) {
+      out += plain[0];
+      sc.pos += plain[0].length;
+    }
     if (sc.pos >= sc.s.length) sc.fail("unterminated attribute value");
     const ch = sc.s[sc.pos]!;
     if (ch === quote) break;
@@ -285,10 +298,13 @@ function element(sc: Scanner, rootScope: NsScope): XmlElement {
   sc.count();
   if (first.empty) return finishElement(sc, first.open, sc.pos);
   stack.push(first.open);
+  // The next '&' is searched for again only once the scanner has passed it (-1: there is none left), so a document
+  // without references is not rescanned to its end at every tag.
+  let amp = -2;
   while (stack.length > 0) {
     const top = stack[stack.length - 1]!;
     const lt = sc.s.indexOf("<", sc.pos);
-    const amp = sc.s.indexOf("&", sc.pos);
+    if (amp !== -1 && amp < sc.pos) amp = sc.s.indexOf("&", sc.pos);
     const stop = lt < 0 ? sc.s.length : lt;
     if (amp >= 0 && amp < stop) {
       top.text += charData(sc, sc.s.slice(sc.pos, amp));
@@ -347,12 +363,21 @@ function charData(sc: Scanner, text: string): string {
   return text;
 }
 
+/** The first character XML forbids, or null. Linear; the full check starts only at the first suspect character. */
+function firstIllegalChar(s: string): RegExpExecArray | null {
+  SUSPECT_CHAR.lastIndex = 0;
+  const suspect = SUSPECT_CHAR.exec(s);
+  if (suspect === null) return null;
+  ILLEGAL_CHAR.lastIndex = suspect.index;
+  return ILLEGAL_CHAR.exec(s);
+}
+
 export function parseXml(input: string, limits: ParseLimits = {}): XmlDocument {
   // §2.11: line ends are normalised before parsing.
   let s = input.replace(/\r\n?/g, "\n");
   if (s.charCodeAt(0) === 0xfeff) s = s.slice(1);
   const sc = new Scanner(s, { maxDepth: limits.maxDepth ?? 64, maxNodes: limits.maxNodes ?? 200_000 });
-  const illegal = ILLEGAL_CHAR.exec(s);
+  const illegal = firstIllegalChar(s);
   if (illegal) sc.fail(`character U+${illegal[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")} is not allowed in XML`, illegal.index);
   if (sc.startsWith("<?xml") && /^<\?xml[\s?]/.test(s)) {
     const decl = XML_DECL.exec(s);
