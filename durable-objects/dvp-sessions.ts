@@ -33,6 +33,7 @@ export class DvpSessions extends DurableObject {
     this.sql.exec(`
       CREATE TABLE IF NOT EXISTS sessions (id_hash TEXT PRIMARY KEY, person TEXT NOT NULL, expires_at INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS flows (state_hash TEXT PRIMARY KEY, session_hash TEXT NOT NULL, data TEXT NOT NULL, expires_at INTEGER NOT NULL, used_at INTEGER);
+      CREATE INDEX IF NOT EXISTS sessions_by_person ON sessions (person);
     `);
   }
 
@@ -51,6 +52,14 @@ export class DvpSessions extends DurableObject {
   async endSession(idHash: string): Promise<void> {
     this.sql.exec(`DELETE FROM sessions WHERE id_hash = ?`, idHash);
     this.sql.exec(`DELETE FROM flows WHERE session_hash = ?`, idHash);
+  }
+
+  /** P-2: every session of a Person whose account ends, with the flows they started. */
+  async endSessionsOf(personId: string): Promise<number> {
+    return this.ctx.storage.transactionSync(() => {
+      this.sql.exec(`DELETE FROM flows WHERE session_hash IN (SELECT id_hash FROM sessions WHERE person = ?)`, personId);
+      return this.sql.exec(`DELETE FROM sessions WHERE person = ?`, personId).rowsWritten;
+    });
   }
 
   async startFlow(stateHash: string, sessionHash: string, flow: Flow): Promise<boolean> {

@@ -33,6 +33,8 @@ export interface LocalNetwork {
   readonly mf: Miniflare;
   /** The Node-side identity provider when the network runs with authn "digid-saml" or "oidc". */
   readonly peers: { readonly kind: string; readonly idp?: any; readonly broker?: any } | undefined;
+  /** The PGO's own OpenID Connect provider (test/peers/pgo-idp.mjs) when the network runs with `pgoIdp`. */
+  readonly pgoIdp: any;
   /** The providers' own FHIR servers (test/peers/fhir-server.mjs) when the network runs with fhir "upstream". */
   readonly upstreams: Record<string, any>;
   /** Raw worker log lines (stdout and stderr of workerd), newest last. */
@@ -72,4 +74,6 @@ export declare function startNetwork(options?: {
   fhirOptions?: { providers?: string[]; tokenTtlSeconds?: number };
   /** More Node-side peers: hostname -> service function. */
   nodeServices?: Record<string, (request: Request) => Promise<Response>>;
+  /** X-9: the PGO Gezondheidskluis also logs Persons in through its own OpenID Connect provider. */
+  pgoIdp?: boolean;
 }): Promise<LocalNetwork>;

@@ -4,6 +4,7 @@
 import { Miniflare } from "miniflare";
 import { createHash, randomBytes } from "node:crypto";
 import { lookup } from "node:dns";
+import { createServer } from "node:net";
 import { Agent, fetch as undiciFetch } from "undici";
 import { startFront } from "./local-network-front.mjs";
 import { fingerprintInput } from "../workers/local-network/client-certificate.mjs";
@@ -24,19 +25,26 @@ export const HOSTS = {
   ziekenhuisoost: "ziekenhuisoost.medicloud.localhost",
   dvpKluis: "dvp.gezondheidskluis.localhost",
   dvpApp: "dvp.mijnzorgapp.localhost",
+  /** The operator FHIR interface of the Zorgbridge DVZA (X-10): how the providers' systems feed store mode. */
+  operatorZorgbridge: "feed.zorgbridge.localhost",
 };
+
+/** The Zorgbridge operator credential (X-10); a fresh one per network. */
+export const OPERATOR_TOKEN = randomBytes(32).toString("base64url");
 
 const sqlite = (className) => ({ className, useSQLite: true });
 
-function dvza(name, hostnames, providers) {
+function dvza(name, hostnames, providers, operatorHost) {
   return {
     name,
-    hostnames,
+    // The operator host is routed to this worker too, but it is not one of its MedMij hostnames (X-10).
+    hostnames: operatorHost ? [...hostnames, operatorHost] : hostnames,
     providers,
     options: {
       bindings: {
         REGISTRATIE_URL: `https://${HOSTS.registratie}`,
         DVZA_HOSTNAMES: hostnames.join(","),
+        ...(operatorHost ? { OPERATOR_HOSTNAME: operatorHost, OPERATOR_TOKEN } : {}),
         GRANT_SHARDS: "4",
         REQUIRE_CLIENT_ID_IN_TOKEN_REQUEST: "false",
         AUTHENTICATOR: "digid-sim",
@@ -62,9 +70,10 @@ function dvp(name, hostname, organisatienaam) {
     name,
     hostnames: [hostname],
     options: {
-      bindings: { REGISTRATIE_URL: `https://${HOSTS.registratie}`, DVP_HOSTNAME: hostname, DVP_NAME: organisatienaam, DO_JURISDICTION: "none" },
+      // X-9: test Persons beside passkeys (development only); PASSKEY_ORIGINS is added once the port is known.
+      bindings: { REGISTRATIE_URL: `https://${HOSTS.registratie}`, DVP_HOSTNAME: hostname, DVP_NAME: organisatienaam, DO_JURISDICTION: "none", PGO_LOGIN: "test-persons,passkey" },
       kvNamespaces: { LISTS: `${name}-lists` },
-      durableObjects: { PERSONS: sqlite("PersonStore"), AUDIT: sqlite("AuditLog"), SESSIONS: sqlite("DvpSessions") },
+      durableObjects: { PERSONS: sqlite("PersonStore"), AUDIT: sqlite("AuditLog"), SESSIONS: sqlite("DvpSessions"), CEREMONIES: sqlite("LoginCeremonies"), ACCOUNTS: sqlite("PgoAccounts") },
       // The DVP's client certificate: its back-channel requests leave through the network's mTLS entrypoint.
       serviceBindings: { MTLS: { name: "local-network", entrypoint: "MutualTls", props: { clientHostname: hostname } } },
     },
@@ -78,12 +87,21 @@ export function networkLayout({ only } = {}) {
   const all = [
     { name: "registratie", hostnames: [HOSTS.registratie], script: "registratie", options: { kvNamespaces: { LISTS: "registratie-lists" } } },
     { name: "digid-sim", hostnames: [HOSTS.digid], script: "digid-sim", options: { bindings: { DO_JURISDICTION: "none" }, durableObjects: { ARTIFACTS: sqlite("DigidArtifacts") } } },
-    dvza("dvza-zorgbridge", [HOSTS.umcharderwijk, HOSTS.delinde], ["umcharderwijk@medmij", "huisartsenpraktijkdelinde@medmij"]),
+    dvza("dvza-zorgbridge", [HOSTS.umcharderwijk, HOSTS.delinde], ["umcharderwijk@medmij", "huisartsenpraktijkdelinde@medmij"], HOSTS.operatorZorgbridge),
     dvza("dvza-medicloud", [HOSTS.ziekenhuisoost], ["ziekenhuisoost@medmij"]),
     dvp("dvp-gezondheidskluis", HOSTS.dvpKluis, "Gezondheidskluis & Co"),
     dvp("dvp-mijnzorgapp", HOSTS.dvpApp, "MijnZorgApp"),
   ];
   return only ? all.filter((w) => only.includes(w.name)) : all;
+}
+
+/** A free loopback port, for a front door asked to take any (port 0) whose port the workers must know first. */
+async function freePort(host) {
+  const probe = createServer();
+  await new Promise((resolve) => probe.listen(0, host, resolve));
+  const { port } = probe.address();
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
 }
 
 /** How many worker log lines the network keeps for tests (net.logs), newest last. */
@@ -96,15 +114,26 @@ const MAX_LOG_LINES = 20_000;
  * `authn` picks how the DVZAs authenticate Persons: "digid-sim" (the simulator worker, default),
  * "digid-saml" (the SAML test IdP) or "oidc" (the node-oidc-provider broker); both peers run in this
  * Node process and the network routes their hostnames to them (`nodeServices`).
+ *
+ * `pgoIdp`: the PGO "Gezondheidskluis & Co" also logs Persons in through its own OpenID Connect provider
+ * (test/peers/pgo-idp.mjs, X-9), beside passkeys and the test Persons.
  */
-export async function startNetwork({ port = 8787, host = "127.0.0.1", only, build = true, seed = true, verbose = false, extraWorkers = [], dvzaBindings = {}, faults, authn = "digid-sim", authnOptions = {}, fhir = "store", fhirOptions = {}, nodeServices = {} } = {}) {
+export async function startNetwork({ port = 8787, host = "127.0.0.1", only, build = true, seed = true, verbose = false, extraWorkers = [], dvzaBindings = {}, faults, authn = "digid-sim", authnOptions = {}, fhir = "store", fhirOptions = {}, nodeServices = {}, pgoIdp = false } = {}) {
+  // X-9: a passkey's origin is what the browser sees (http://<host>:<port>), so the DVPs must know the port.
+  const frontPort = port === 0 ? await freePort(host) : port;
   const base0 = networkLayout({ only });
   const peers = authn === "digid-sim" ? undefined : await (await import("../test/peers/authn.mjs")).createAuthnPeers(authn, { dvzaHostnames: base0.filter((w) => w.script === "dvza").flatMap((w) => w.hostnames), ...authnOptions });
   // fhir "upstream": providers' own FHIR servers (X-4) instead of their FhirStore.
   const fhirPeers = fhir === "upstream" ? await (await import("../test/peers/fhir-upstreams.mjs")).createFhirUpstreams(fhirOptions) : undefined;
-  const services = { ...(peers?.nodeServices ?? {}), ...(fhirPeers?.nodeServices ?? {}), ...nodeServices };
+  const pgoPeer = pgoIdp ? await (await import("../test/peers/pgo-idp.mjs")).createPgoIdp({ dvpHostnames: [HOSTS.dvpKluis] }) : undefined;
+  const services = { ...(peers?.nodeServices ?? {}), ...(fhirPeers?.nodeServices ?? {}), ...(pgoPeer?.nodeServices ?? {}), ...nodeServices };
   const mutualTls = (clientHostname) => ({ name: "local-network", entrypoint: "MutualTls", props: { clientHostname } });
   const withAuthn = (w) => {
+    if (w.script === "dvp") {
+      const origins = { PASSKEY_ORIGINS: w.hostnames.map((h) => `http://${h}:${frontPort}`).join(",") };
+      const idp = pgoPeer && w.hostnames.includes(HOSTS.dvpKluis) ? pgoPeer.dvpBindings : {};
+      return { ...w, options: { ...w.options, bindings: { ...w.options.bindings, ...origins, ...idp } } };
+    }
     if (w.script !== "dvza") return w;
     const serviceBindings = { ...(w.options.serviceBindings ?? {}) };
     // The DVZA's client certificate towards the IdP's artifact resolution service (two-sided TLS).
@@ -165,7 +194,7 @@ export async function startNetwork({ port = 8787, host = "127.0.0.1", only, buil
   const entry = await mf.ready;
   const workerByHost = new Map(layout.flatMap((w) => w.hostnames.map((h) => [h, w.name])));
   const front = await startFront({
-    port,
+    port: frontPort,
     host,
     entryUrl: entry.origin,
     workerFor: (hostname) => workerByHost.get(hostname) ?? (hostname === "127.0.0.1" || hostname === "localhost" ? "registratie" : undefined),
@@ -186,6 +215,8 @@ export async function startNetwork({ port = 8787, host = "127.0.0.1", only, buil
   const net = {
     mf,
     peers,
+    /** The PGO's own OpenID Connect provider (node-oidc-provider) when started with `pgoIdp`. */
+    pgoIdp: pgoPeer?.idp,
     /** The providers' own FHIR servers when the network runs with fhir "upstream", by Zorgaanbieder. */
     upstreams: fhirPeers?.upstreams ?? {},
     logs,
@@ -207,6 +238,8 @@ export async function startNetwork({ port = 8787, host = "127.0.0.1", only, buil
     port: front.port,
     fetch: fetchLocal,
     adminToken,
+    /** The Zorgbridge DVZA's operator credential (X-10). */
+    operatorToken: OPERATOR_TOKEN,
     layout,
     base,
     browse,
@@ -226,6 +259,7 @@ export async function startNetwork({ port = 8787, host = "127.0.0.1", only, buil
       await mf.dispose();
       await peers?.dispose();
       await fhirPeers?.dispose();
+      await pgoPeer?.dispose();
     },
   };
   if (seed) {

@@ -7,7 +7,10 @@ const only = process.env.ONLY ? process.env.ONLY.split(",") : undefined;
 const authn = process.env.AUTHN ?? "digid-sim";
 // FHIR=upstream: umcharderwijk@medmij's Resource Server fronts its own FHIR server (X-4) instead of a FhirStore.
 const fhir = process.env.FHIR ?? "store";
-const net = await startNetwork({ port, only, verbose: process.env.VERBOSE === "1", authn, fhir });
+// X-9: the PGO Gezondheidskluis logs Persons in with passkeys, its own OpenID Connect provider and the test
+// Persons; PGO_IDP=0 leaves the provider out.
+const pgoIdp = process.env.PGO_IDP !== "0";
+const net = await startNetwork({ port, only, verbose: process.env.VERBOSE === "1", authn, fhir, pgoIdp });
 
 const line = (label, url) => console.log(`  ${label.padEnd(34)} ${url}`);
 console.log(`\nLocal MedMij network on http://127.0.0.1:${net.port} (hostnames *.localhost resolve to loopback)\n`);
@@ -19,6 +22,7 @@ for (const w of net.layout) {
 }
 if (net.layout.some((w) => w.name.startsWith("dvp-"))) {
   console.log(`\nStart here: ${net.base(HOSTS.dvpKluis)}/  (the PGO of "Gezondheidskluis & Co")`);
+  console.log(`  log in with a test Person, create an account with a passkey${net.pgoIdp ? `, or use its own OpenID Connect provider (${net.base(net.pgoIdp.host)})` : ""}`);
 }
 if (fhir === "upstream") for (const [naam, u] of Object.entries(net.upstreams)) console.log(`\n${naam} serves from its own FHIR server ${u.baseUrl}`);
 console.log(`\nPerson authentication: ${authn}${authn === "digid-sim" ? " (AUTHN=digid-saml or AUTHN=oidc for the production adapters)" : ""}`);

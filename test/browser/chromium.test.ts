@@ -6,9 +6,10 @@
  * exactly as a developer's browser would.
  */
 import { mkdirSync } from "node:fs";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { HOSTS, startNetwork, type LocalNetwork } from "../../scripts/local-network.mjs";
+import { launchChromium } from "./launch.ts";
 
 let net: LocalNetwork;
 let browser: Browser;
@@ -17,11 +18,7 @@ const SHOTS = new URL("../../test-results/", import.meta.url);
 beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
   net = await startNetwork({ port: 0 });
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-    // Headless, as root in CI; no network beyond loopback (the machine's network is closed).
-    args: ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  browser = await launchChromium();
 }, 120_000);
 
 afterAll(async () => {

@@ -6,6 +6,9 @@
 //
 // `behaviour` is mutable so a test can make the broker misbehave in one way for the next login:
 // a lower acr, a BSN failing the eleven-test, another audience or issuer in the ID token, a wrong nonce.
+//
+// With `people`, the same provider is a PGO's own identity provider (SPEC X-9, test/peers/pgo-idp.mjs):
+// its accounts are those people (an opaque `sub` and a `name`), and no BSN is ever in its tokens.
 import { generateKeyPairSync, randomBytes, randomUUID } from "node:crypto";
 import http from "node:http";
 import { decodeJwt, decodeProtectedHeader, importJWK, SignJWT } from "jose";
@@ -44,19 +47,30 @@ function rsaJwkPair(kid, use) {
   };
 }
 
+const DIGID_PEOPLE = [
+  { sub: "999990019", label: "J. Jansen" },
+  { sub: "999990020", label: "P. de Vries" },
+  { sub: "999990032", label: "A. Bakker" },
+];
+
 /**
- * @param {{ redirectUris: string[], clientAuth?: "private_key_jwt" | "client_secret_basic", encryptIdToken?: boolean }} options
+ * @param {{ redirectUris: string[], clientAuth?: "private_key_jwt" | "client_secret_basic", encryptIdToken?: boolean,
+ *           host?: string, clientId?: string, title?: string,
+ *           people?: { sub: string, label: string, claims: Record<string, string> }[] }} options
  */
-export async function createOidcBroker({ redirectUris, clientAuth = "private_key_jwt", encryptIdToken = false }) {
-  const issuer = `https://${BROKER_HOST}`;
-  const clientId = "medmij-dvza";
+export async function createOidcBroker({ redirectUris, clientAuth = "private_key_jwt", encryptIdToken = false, host = BROKER_HOST, clientId = "medmij-dvza", title = "Inloggen via de inlogmakelaar (test, OpenID Connect)", people }) {
+  const issuer = `https://${host}`;
+  // A DigiD broker answers with a BSN; a PGO's own provider with its people's own claims (X-8: never a BSN).
+  const claimNames = people ? [...new Set(people.flatMap((p) => Object.keys(p.claims)))] : ["bsn"];
+  const field = people ? { name: "account", label: "Account" } : { name: "bsn", label: "Testpersoon" };
+  const choices = people ?? DIGID_PEOPLE;
   const clientSecret = randomBytes(32).toString("base64url");
   const clientKey = rsaJwkPair("dvza-client-1", "sig");
   const clientEncKey = rsaJwkPair("dvza-enc-1", "enc");
   let signingKeys = [rsaJwkPair(`broker-${randomUUID()}`, "sig")];
 
   const broker = {
-    host: BROKER_HOST,
+    host,
     issuer,
     clientId,
     behaviour: { ...DEFAULT_BROKER_BEHAVIOUR },
@@ -64,17 +78,19 @@ export async function createOidcBroker({ redirectUris, clientAuth = "private_key
     reset() {
       this.behaviour = { ...DEFAULT_BROKER_BEHAVIOUR };
     },
-    /** Settings for the DVZA worker (AUTHENTICATOR=oidc). */
-    dvzaBindings: {
-      AUTHENTICATOR: "oidc",
+    /** The relying party's client settings (workers/shared/oidc/settings.ts), for whichever worker is the client. */
+    clientBindings: {
       OIDC_ISSUER: issuer,
       OIDC_CLIENT_ID: clientId,
       OIDC_CLIENT_AUTH: clientAuth,
       ...(clientAuth === "private_key_jwt" ? { OIDC_CLIENT_PRIVATE_KEY: clientKey.privatePem, OIDC_CLIENT_KEY_ID: clientKey.publicJwk.kid, OIDC_CLIENT_KEY_ALG: "RS256" } : { OIDC_CLIENT_SECRET: clientSecret }),
       ...(encryptIdToken ? { OIDC_ID_TOKEN_DECRYPTION_KEY: clientEncKey.privatePem, OIDC_ID_TOKEN_ENC_ALG: "RSA-OAEP-256" } : {}),
-      OIDC_BSN_CLAIM: "bsn",
       OIDC_JWKS_COOLDOWN_MS: "0",
       OIDC_TIMEOUT_MS: "3000",
+    },
+    /** Settings for the DVZA worker (AUTHENTICATOR=oidc). */
+    get dvzaBindings() {
+      return { AUTHENTICATOR: "oidc", ...this.clientBindings, OIDC_BSN_CLAIM: "bsn" };
     },
     /** Rotate the signing key: the next ID token is signed with a key the AS has not seen yet. */
     async rotateKeys() {
@@ -105,7 +121,7 @@ export async function createOidcBroker({ redirectUris, clientAuth = "private_key
   async function misbehave(url, response) {
     const b = broker.behaviour;
     const location = response.headers.get("location");
-    if (b.authorizationIss && location?.includes("/oauth/authn/return")) {
+    if (b.authorizationIss && location && redirectUris.some((u) => location.startsWith(u))) {
       const to = new URL(location);
       to.searchParams.set("iss", b.authorizationIss);
       const headers = new Headers(response.headers);
@@ -144,14 +160,14 @@ export async function createOidcBroker({ redirectUris, clientAuth = "private_key
       ],
       jwks: { keys: signingKeys.map((k) => k.privateJwk) },
       acrValues: Object.values(LEVELS),
-      claims: { openid: ["sub", "bsn"] },
+      claims: { openid: ["sub", ...claimNames] },
       conformIdTokenClaims: false,
       features: { devInteractions: { enabled: false }, encryption: { enabled: encryptIdToken } },
       pkce: { required: () => true },
       cookies: { keys: [randomBytes(32).toString("hex")] },
       findAccount: (_ctx, sub) => ({
         accountId: sub,
-        claims: () => ({ sub, bsn: broker.behaviour.bsn ?? `s00000000:${sub}` }),
+        claims: () => (people ? { ...people.find((p) => p.sub === sub)?.claims, sub } : { sub, bsn: broker.behaviour.bsn ?? `s00000000:${sub}` }),
       }),
       interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
       ttl: { AuthorizationCode: 60, AccessToken: 300, IdToken: 300, Interaction: 900, Session: 3600, Grant: 3600 },
@@ -171,7 +187,7 @@ export async function createOidcBroker({ redirectUris, clientAuth = "private_key
     if (details.prompt.name === "consent") {
       const grant = new provider.Grant({ accountId: details.session.accountId, clientId });
       grant.addOIDCScope("openid");
-      grant.addOIDCClaims(["bsn"]);
+      grant.addOIDCClaims(claimNames);
       await provider.interactionFinished(req, res, { consent: { grantId: await grant.save() } }, { mergeWithLastSubmission: true });
       return;
     }
@@ -185,15 +201,15 @@ export async function createOidcBroker({ redirectUris, clientAuth = "private_key
         await provider.interactionFinished(req, res, { error: "access_denied", error_description: "the Person cancelled" }, { mergeWithLastSubmission: false });
         return;
       }
-      await provider.interactionFinished(req, res, { login: { accountId: body.get("bsn"), acr: LEVELS[broker.behaviour.level] ?? broker.behaviour.level } }, { mergeWithLastSubmission: false });
+      await provider.interactionFinished(req, res, { login: { accountId: body.get(field.name), acr: LEVELS[broker.behaviour.level] ?? broker.behaviour.level } }, { mergeWithLastSubmission: false });
       return;
     }
     res.writeHead(200, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" });
-    res.end(`<!doctype html><html lang="nl"><head><meta charset="utf-8"><title>Inlogmakelaar (test)</title></head><body>
-<h1>Inloggen via de inlogmakelaar (test, OpenID Connect)</h1>
+    res.end(`<!doctype html><html lang="nl"><head><meta charset="utf-8"><title>${title}</title></head><body>
+<h1>${title}</h1>
 <form method="post" action="/interaction/${details.uid}/login">
-<label for="bsn">Testpersoon</label>
-<select id="bsn" name="bsn"><option value="999990019">J. Jansen</option><option value="999990020">P. de Vries</option><option value="999990032">A. Bakker</option></select>
+<label for="${field.name}">${field.label}</label>
+<select id="${field.name}" name="${field.name}">${choices.map((p) => `<option value="${p.sub}">${p.label}</option>`).join("")}</select>
 <button type="submit" name="action" value="login">Inloggen</button>
 <button type="submit" name="action" value="cancel">Annuleren</button>
 </form></body></html>`);

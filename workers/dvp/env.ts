@@ -1,13 +1,20 @@
 import type { AuditLog } from "../../durable-objects/audit-log.ts";
 import type { DvpSessions } from "../../durable-objects/dvp-sessions.ts";
+import type { LoginCeremonies } from "../../durable-objects/login-ceremonies.ts";
 import type { PersonStore } from "../../durable-objects/person-store.ts";
+import type { PgoAccounts } from "../../durable-objects/pgo-accounts.ts";
+import type { OidcClientEnv } from "../shared/oidc/settings.ts";
 
 /** Bindings and settings of a DVP Server deployment (workers/dvp/wrangler.toml). */
-export interface Env {
+export interface Env extends OidcClientEnv {
   LISTS: KVNamespace;
   SESSIONS: DurableObjectNamespace<DvpSessions>;
   PERSONS: DurableObjectNamespace<PersonStore>;
   AUDIT: DurableObjectNamespace<AuditLog>;
+  /** X-9: single-use login state (WebAuthn challenges, OIDC logins). */
+  CEREMONIES: DurableObjectNamespace<LoginCeremonies>;
+  /** X-9: the PGO's own Person accounts and their passkeys. */
+  ACCOUNTS: DurableObjectNamespace<PgoAccounts>;
   /**
    * Back-channel fetcher presenting the DVP's PKIoverheid server certificate as TLS client
    * certificate (SPEC S-2): a Workers `mtls_certificates` binding in production.
@@ -23,4 +30,15 @@ export interface Env {
   DO_JURISDICTION?: string;
   /** development | staging | production. */
   DEPLOYMENT_ENV?: string;
+  /**
+   * X-9: how Persons log in, comma-separated: `passkey`, `oidc` (the PGO's own OpenID Connect provider,
+   * OIDC_* as in workers/shared/oidc/settings.ts), `test-persons` (development only). workers/dvp/login/methods.ts
+   */
+  PGO_LOGIN?: string;
+  /** X-9: origins besides https://<DVP_HOSTNAME> a passkey may be used from (comma-separated; subdomains of it). */
+  PASSKEY_ORIGINS?: string;
+  /** X-9: the PGO's own OpenID Connect provider as the login page names it. */
+  OIDC_PROVIDER_NAME?: string;
+  /** X-9: acr values to request from the provider; the ID token's acr must then be one of them. */
+  OIDC_ACR_VALUES?: string;
 }

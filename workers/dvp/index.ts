@@ -10,16 +10,16 @@
  *   GET  /api/collections[/:id], DELETE /api/collections/:id, POST /collections/:id/delete
  *   GET  /api/log                the Person's own audit log (LOG-1)
  *   GET  /api/portabiliteitsrapport?van=&tot=   (P-1..P-4)
- *   GET|POST /account/end        ending the service, with the report offered first (P-2)
+ *   GET|POST /account/end        ending the service, with the report offered first; the account goes too (P-2)
+ *
+ * The Person's login is the PGO's own (X-9, workers/dvp/login/): passkeys (/passkey/*, /account/passkeys),
+ * the PGO's OpenID Connect provider (/login/oidc), or in development the fixed test Persons (POST /login).
  */
-import { Hono, type Context } from "hono";
-import type { AuditInput, AuditLog } from "../../durable-objects/audit-log.ts";
+import { Hono } from "hono";
 import type { PersonStore } from "../../durable-objects/person-store.ts";
 import { gegevensdienstSpec } from "../shared/catalogue.ts";
-import { base64url, randomHandle, sha256, timingSafeEqualString } from "../shared/crypto.ts";
+import { base64url, randomHandle, sha256 } from "../shared/crypto.ts";
 import { errorPage } from "../shared/html/page.ts";
-import { BodyTooLargeError, readTextCapped } from "../shared/http/body.ts";
-import { isFormEncoded } from "../shared/http/params.ts";
 import { refreshAll, type RefreshTarget } from "../shared/lists/refresh.ts";
 import { listIndex } from "../shared/lists/store.ts";
 import { isPort443Https } from "../shared/lists/zorgaanbiederslijst.ts";
@@ -28,16 +28,27 @@ import { redirectTo, withQuery } from "../shared/oauth/errors.ts";
 import { formatScope } from "../shared/scope.ts";
 import { placed } from "../shared/durable/placement.ts";
 import type { Env } from "./env.ts";
+import { endAccount, personOf } from "./accounts.ts";
+import { audit, auditOf } from "./audit.ts";
+import { csrfOk, readForm, type Ctx, type DvpApp } from "./http.ts";
+import { loginConfig, misconfiguredPage } from "./login/config.ts";
+import { oidcLoginRoutes } from "./login/oidc.ts";
+import { loginPage, PASSKEY_SCRIPT_PATH } from "./login/pages.ts";
+import { welcome } from "./login/welcome.ts";
 import { observationOf, parseMeasurement } from "./measurement.ts";
-import { collectionPage, dashboard, endPage, handoffPage, loginPage, type OfferingView } from "./pages.ts";
+import { collectionPage, dashboard, endPage, handoffPage, type OfferingView } from "./pages.ts";
+import { passkeyAccountRoutes, passkeyLoginRoutes } from "./passkeys/routes.ts";
+import { passkeyScript } from "./passkeys/script.ts";
 import { personById } from "./persons.ts";
 import { reportXml, validateReport } from "./portabiliteitsrapport.ts";
 import { redirectUriOf, run } from "./run.ts";
-import { csrfFor, currentSession, login, logout, startFlow, takeFlow, type PersonSession } from "./session.ts";
+import { csrfFor, currentSession, endSessionsOf, logout, startFlow, takeFlow } from "./session.ts";
 
 export { AuditLog } from "../../durable-objects/audit-log.ts";
 export { DvpSessions } from "../../durable-objects/dvp-sessions.ts";
+export { LoginCeremonies } from "../../durable-objects/login-ceremonies.ts";
 export { PersonStore } from "../../durable-objects/person-store.ts";
+export { PgoAccounts } from "../../durable-objects/pgo-accounts.ts";
 export type { Env } from "./env.ts";
 
 /** L-3/L-4: the lists a DVP needs, refreshed by the cron trigger. */
@@ -47,20 +58,10 @@ export const DVP_LISTS: readonly RefreshTarget[] = [
   { kind: "Gegevensdienstnamenlijst", release: "1" },
 ];
 
-type Ctx = Context<{ Bindings: Env; Variables: { session: PersonSession } }>;
-
 const persons = (env: Env, id: string): DurableObjectStub<PersonStore> => {
   const ns = placed(env, env.PERSONS);
   return ns.get(ns.idFromName(id));
 };
-const auditOf = (env: Env, id: string): DurableObjectStub<AuditLog> => {
-  const ns = placed(env, env.AUDIT);
-  return ns.get(ns.idFromName(id));
-};
-
-async function audit(env: Env, entry: AuditInput): Promise<void> {
-  await auditOf(env, entry.person).append(entry);
-}
 
 async function offerings(env: Env, query: string): Promise<OfferingView[]> {
   const zal = await listIndex(env.LISTS, "Zorgaanbiederslijst");
@@ -80,53 +81,57 @@ async function offerings(env: Env, query: string): Promise<OfferingView[]> {
   return out;
 }
 
-async function readForm(c: Ctx, limit = 4096): Promise<URLSearchParams | Response> {
-  if (!isFormEncoded(c.req.header("content-type") ?? null)) return errorPage(415, "Ongeldig formulier", "Verwacht een formulier.");
-  try {
-    return new URLSearchParams(await readTextCapped(c.req.raw, limit));
-  } catch (e) {
-    return errorPage(e instanceof BodyTooLargeError ? 413 : 400, "Ongeldig formulier", "Het formulier kon niet worden gelezen.");
-  }
-}
+const app = new Hono<DvpApp>();
 
-/** State-changing requests carry the session's CSRF token (form field or X-CSRF-Token header). */
-async function csrfOk(c: Ctx, form?: URLSearchParams): Promise<boolean> {
-  const presented = form?.get("csrf") ?? c.req.header("x-csrf-token") ?? "";
-  return timingSafeEqualString(presented, await csrfFor(c.get("session")));
-}
-
-const app = new Hono<{ Bindings: Env; Variables: { session: PersonSession } }>();
+// the login configuration is checked before anything else, on every request (the verdict is computed
+// and, when it refuses, logged once per isolate). A refused configuration answers every request with a page.
+app.use("*", async (c, next) => {
+  const config = await loginConfig(c.env);
+  if (!config.ok) return misconfiguredPage();
+  c.set("login", config.value);
+  await next();
+});
 
 // --- login (the PGO's own; outside MedMij) ---------------------------------------------------------
 
+app.get(PASSKEY_SCRIPT_PATH, () => passkeyScript());
+
+// Development and the local network only: the configuration refuses test Persons in staging and production.
 app.post("/login", async (c) => {
+  if (!c.get("login").methods.has("test-persons")) return errorPage(404, "Niet gevonden", "Deze pagina bestaat niet.");
   const form = await readForm(c);
   if (form instanceof Response) return form;
   const person = personById(form.get("person") ?? "");
   if (!person) return errorPage(400, "Inloggen mislukt", "Onbekende persoon.");
-  const cookie = await login(c.env, person.id);
-  await audit(c.env, { person: person.id, action: "login", zorgaanbieder: null, gegevensdienstId: null, requestIds: [], outcome: "ok" });
-  return new Response(null, { status: 303, headers: { location: "/", "set-cookie": cookie, "cache-control": "no-store" } });
+  const headers = new Headers({ location: "/", "cache-control": "no-store" });
+  for (const cookie of await welcome(c.env, person.id)) headers.append("set-cookie", cookie);
+  return new Response(null, { status: 303, headers });
 });
 
-// Everything below needs a Person session.
+passkeyLoginRoutes(app);
+oidcLoginRoutes(app);
+
+// Everything below needs a Person session, bound to a Person who may still log in here.
 app.use("*", async (c, next) => {
   const session = await currentSession(c.env, c.req.raw);
-  if (!session) {
-    if (c.req.method === "GET" && new URL(c.req.url).pathname === "/") return loginPage(c.env.DVP_NAME);
+  const person = session ? await personOf(c.env, c.get("login"), session.personId) : undefined;
+  if (!session || !person) {
+    if (c.req.method === "GET" && new URL(c.req.url).pathname === "/") return loginPage(c.env.DVP_NAME, c.get("login"));
     if (new URL(c.req.url).pathname.startsWith("/api/")) return c.json({ error: "login required" }, 401);
     return errorPage(401, "Niet ingelogd", "Log eerst in bij uw persoonlijke gezondheidsomgeving.");
   }
   c.set("session", session);
+  c.set("person", person);
   await next();
 });
 
 app.get("/", async (c) => {
   const s = c.get("session");
-  const person = personById(s.personId)!;
   const query = c.req.query("q") ?? "";
-  return dashboard(c.env.DVP_NAME, person, await csrfFor(s), query, await offerings(c.env, query), await persons(c.env, s.personId).list());
+  return dashboard(c.env.DVP_NAME, c.get("person"), await csrfFor(s), query, await offerings(c.env, query), await persons(c.env, s.personId).list());
 });
+
+passkeyAccountRoutes(app);
 
 app.post("/logout", async (c) => {
   const form = await readForm(c);
@@ -325,7 +330,7 @@ app.get("/api/portabiliteitsrapport", async (c) => {
   });
 });
 
-app.get("/account/end", async (c) => endPage(c.env.DVP_NAME, await csrfFor(c.get("session"))));
+app.get("/account/end", async (c) => endPage(c.env.DVP_NAME, await csrfFor(c.get("session")), c.get("person").kind === "account"));
 
 app.post("/account/end", async (c) => {
   const form = await readForm(c);
@@ -335,6 +340,9 @@ app.post("/account/end", async (c) => {
   await persons(c.env, s.personId).erase();
   // The log itself is kept for its retention period (LOG-2), even after the service ends.
   await audit(c.env, { person: s.personId, action: "beeindigen", zorgaanbieder: null, gegevensdienstId: null, requestIds: [], outcome: "ok" });
+  // the account and its passkeys go, and with them every session of this Person (this one last).
+  if (c.get("person").kind === "account") await endAccount(c.env, s.personId);
+  await endSessionsOf(c.env, s.personId);
   return new Response(null, { status: 303, headers: { location: "/", "set-cookie": await logout(s), "cache-control": "no-store" } });
 });
 
@@ -343,6 +351,11 @@ app.onError((err) => {
   log("error", "dvp.error", { name: err.name, message: err.message });
   return errorPage(500, "Er ging iets mis", "Probeer het later opnieuw.");
 });
+
+/** the start-up check (Deno's serve.ts): false, after one error log line, when logins are misconfigured. */
+export async function loginReady(env: Env): Promise<boolean> {
+  return (await loginConfig(env)).ok;
+}
 
 export async function refreshDvpLists(env: Env, fetcher: (r: Request) => Promise<Response> = (r) => fetch(r)): Promise<void> {
   await refreshAll(DVP_LISTS, { kv: env.LISTS, registratieUrl: env.REGISTRATIE_URL, fetch: fetcher });

@@ -1,28 +1,13 @@
-/** The PGO's server-rendered pages (Dutch, no scripts, strict headers via shared/html/page.ts). */
+/** The PGO's server-rendered pages (Dutch, no scripts, strict headers via shared/html/page.ts); login: login/pages.ts. */
 import type { CollectionDetail, CollectionSummary } from "../../durable-objects/person-store.ts";
 import { type Html, h, page } from "../shared/html/page.ts";
 import type { PgoPerson } from "./persons.ts";
-import { TEST_PERSONS } from "./persons.ts";
 
 export interface OfferingView {
   readonly zorgaanbieder: string;
   readonly gegevensdienstId: string;
   readonly naam: string;
   readonly useCase: "verzamelen" | "delen";
-}
-
-export function loginPage(pgo: string): Response {
-  return page({
-    title: pgo,
-    heading: `Inloggen bij ${pgo}`,
-    banner: pgo,
-    body: h`<p><span class="dev">Ontwikkelomgeving</span> Kies een testpersoon. Een echte PGO gebruikt hier zijn eigen accountbeheer.</p>
-<form method="post" action="/login">
-<label for="person">Testpersoon</label>
-<select id="person" name="person">${TEST_PERSONS.map((p) => h`<option value="${p.id}">${p.naam}</option>`)}</select>
-<div class="actions"><button class="primary" type="submit">Inloggen</button></div>
-</form>`,
-  });
 }
 
 function offeringForm(o: OfferingView, csrf: string): Html {
@@ -44,7 +29,7 @@ export function dashboard(pgo: string, person: PgoPerson, csrf: string, query: s
   for (const o of offerings) byProvider.set(o.zorgaanbieder, [...(byProvider.get(o.zorgaanbieder) ?? []), o]);
   return page({
     title: pgo,
-    heading: `Welkom, ${person.naam}`,
+    heading: person.naam ? `Welkom, ${person.naam}` : "Welkom",
     banner: pgo,
     body: h`<form method="get" action="/"><label for="q">Zoek een zorgaanbieder of gegevensdienst</label><input id="q" name="q" value="${query}"></form>
 <h2>Zorgaanbieders</h2>
@@ -61,7 +46,7 @@ ${collections.map(
 <form method="get" action="/api/portabiliteitsrapport"><label for="van">Portabiliteitsrapport vanaf</label><input id="van" name="van" type="date" required>
 <label for="tot">tot en met</label><input id="tot" name="tot" type="date" required>
 <div class="actions"><button class="secondary" type="submit">Rapport downloaden</button></div></form>
-<p><a href="/api/log">Uw logboek (NEN 7513) downloaden</a> · <a href="/account/end">Dienst beëindigen</a></p>
+<p><a href="/api/log">Uw logboek (NEN 7513) downloaden</a>${person.kind === "account" ? h` · <a href="/account/passkeys">Passkeys beheren</a>` : h``} · <a href="/account/end">Dienst beëindigen</a></p>
 <form method="post" action="/logout"><input type="hidden" name="csrf" value="${csrf}"><button class="secondary" type="submit">Uitloggen</button></form>`,
   });
 }
@@ -87,12 +72,13 @@ ${c.requests.map((r) => h`<tr><td>${r.at}</td><td>${r.requestId}</td><td>${r.sta
   });
 }
 
-export function endPage(pgo: string, csrf: string): Response {
+export function endPage(pgo: string, csrf: string, account = false): Response {
   return page({
     title: pgo,
     heading: "Dienst beëindigen",
     banner: pgo,
     body: h`<p>Voordat u de dienst beëindigt: download uw portabiliteitsrapport. Daarmee kunt u uw gegevens bij een andere persoonlijke gezondheidsomgeving opnieuw ophalen.</p>
+${account ? h`<p>Daarna worden uw account, uw passkeys en al uw gegevens hier verwijderd; uw passkey werkt hier dan niet meer. Het logboek van wat u deed blijft de wettelijke termijn bewaard.</p>` : h``}
 <p><a href="/api/portabiliteitsrapport?van=2000-01-01&amp;tot=2100-01-01">Portabiliteitsrapport downloaden</a></p>
 <form method="post" action="/account/end"><input type="hidden" name="csrf" value="${csrf}">
 <div class="actions"><button class="primary" type="submit">Ja, beëindig de dienst en verwijder mijn gegevens</button></div></form>
@@ -106,13 +92,13 @@ export function endPage(pgo: string, csrf: string): Response {
  * redirect to DigiD, which the PGO cannot know. So the submission ends here, and the Refresh header
  * (a new navigation, no script needed) or the link takes the Person on.
  */
-export function handoffPage(pgo: string, zorgaanbieder: string, location: string): Response {
+export function handoffPage(pgo: string, zorgaanbieder: string, location: string, o: { heading?: string; purpose?: string; headers?: Record<string, string> } = {}): Response {
   return page({
     title: pgo,
-    heading: "U gaat naar uw zorgaanbieder",
+    heading: o.heading ?? "U gaat naar uw zorgaanbieder",
     banner: pgo,
-    headers: { refresh: `0;url=${location}` },
-    body: h`<p>U wordt doorgestuurd naar ${zorgaanbieder} om in te loggen en toestemming te geven.</p>
+    headers: { refresh: `0;url=${location}`, ...o.headers },
+    body: h`<p>U wordt doorgestuurd naar ${zorgaanbieder} ${o.purpose ?? "om in te loggen en toestemming te geven"}.</p>
 <p><a href="${location}">Doorgaan naar ${zorgaanbieder}</a></p>`,
   });
 }

@@ -43,6 +43,13 @@ export async function currentSession(env: SessionEnv, request: Request): Promise
   return personId ? { id, idHash, personId, stub } : null;
 }
 
+/** P-2: every session of this Person, in every shard, ends (with the flows they started). */
+export async function endSessionsOf(env: SessionEnv, personId: string): Promise<void> {
+  const ns = placed(env, env.SESSIONS);
+  const shards = shardCountOf(env.SESSION_SHARDS);
+  await Promise.all(Array.from({ length: shards }, (_, shard) => ns.get(ns.idFromName(`sessions-${shard}`)).endSessionsOf(personId)));
+}
+
 export async function logout(session: PersonSession): Promise<string> {
   await session.stub.endSession(session.idHash);
   return clearHostCookie(COOKIE);

@@ -102,6 +102,8 @@ export async function node(role: Role, vars: Vars): Promise<Node> {
     bind("SESSIONS", dvp.DvpSessions as never);
     bind("PERSONS", dvp.PersonStore as never);
     bind("AUDIT", dvp.AuditLog as never);
+    bind("CEREMONIES", dvp.LoginCeremonies as never);
+    bind("ACCOUNTS", dvp.PgoAccounts as never);
     env.MTLS = mtlsFetcher(vars);
     handler = dvp.default as unknown as Handler;
   } else {
@@ -152,6 +154,8 @@ if (import.meta.main) {
     Deno.exit(2);
   }
   const n = await node(role, vars);
+  // X-9: a PGO whose login configuration is refused (test Persons in staging or production) does not start.
+  if (role === "dvp" && !(await (await import("../../dvp/index.ts")).loginReady(n.env as never))) Deno.exit(2);
   if (role !== "registratie") {
     await refreshLists(n).catch((e: Error) => console.error(JSON.stringify({ level: "error", event: "deno.refresh_failed", message: e.message })));
     Deno.cron(`${role} lists`, "*/5 * * * *", () => refreshLists(n));

@@ -7,6 +7,9 @@
  * first takes the session out of its authenticating phase (so a replayed answer finds nothing), then
  * calls `complete` with it.
  */
+import type { AuthnFailure } from "../../shared/authn.ts";
+import { single } from "../../shared/http/params.ts";
+
 export type AuthnPending = Readonly<Record<string, string>>;
 
 export interface AuthnStart {
@@ -15,14 +18,7 @@ export interface AuthnStart {
   readonly pending: AuthnPending;
 }
 
-export type AuthnOutcome =
-  | { readonly ok: true; readonly subject: string }
-  /**
-   * `idp-status`: the identity provider answered that the Person did not authenticate (cancelled, failed).
-   * `refused`: the answer is invalid, forged, expired or replayed. `unavailable`: the identity provider
-   * could not be reached in time. The reason goes to our log only and never holds personal data.
-   */
-  | { readonly ok: false; readonly kind: "idp-status" | "refused" | "unavailable"; readonly reason: string };
+export type AuthnOutcome = { readonly ok: true; readonly subject: string } | AuthnFailure;
 
 export interface AuthnContext {
   /** The one-time relay value tying the answer to the session (SAML RelayState, OIDC state). */
@@ -46,11 +42,7 @@ export interface Authenticator {
 
 const RELAY = /^[A-Za-z0-9_-]{43}$/;
 
-/** The single value of a query parameter that must appear once, or undefined. */
-export function single(url: URL, name: string): string | undefined {
-  const all = url.searchParams.getAll(name);
-  return all.length === 1 ? all[0] : undefined;
-}
+export { single };
 
 /** A relay value as this AS draws them (randomHandle: 43 base64url characters). */
 export function relayParameter(request: Request, name: string): string | undefined {

@@ -1,7 +1,9 @@
 /**
  * Server-rendered HTML with the project's security headers (S-3, S-4 and the card's rule: strict
  * headers on HTML). Every value goes through `h` (escaping) or `raw` (trusted markup built here).
- * No scripts at all; the only inline style carries a per-response nonce.
+ * No inline script ever; the only inline style carries a per-response nonce. A page may load one same-origin
+ * script file (`script`, the PGO's passkey ceremonies, X-9): then, and only then, the CSP allows `'self'` for
+ * scripts and for their fetches, with Trusted Types required.
  */
 import { base64url } from "../crypto.ts";
 
@@ -59,6 +61,8 @@ export interface PageOptions {
   readonly formTargets?: readonly string[];
   readonly banner?: string;
   readonly headers?: Record<string, string>;
+  /** A same-origin script path (e.g. /static/passkey.js), loaded deferred. */
+  readonly script?: string;
 }
 
 export function page(o: PageOptions): Response {
@@ -71,6 +75,7 @@ export function page(o: PageOptions): Response {
 <meta name="referrer" content="no-referrer">
 <title>${o.title}</title>
 <style nonce="${nonce}">${new Html(STYLE)}</style>
+${o.script ? h`<script src="${o.script}" defer></script>` : h``}
 </head>
 <body>
 <header><p>${o.banner ?? "MedMij"}</p></header>
@@ -86,7 +91,7 @@ ${o.body}
     status: o.status ?? 200,
     headers: {
       "content-type": "text/html; charset=utf-8",
-      "content-security-policy": `default-src 'none'; style-src 'nonce-${nonce}'; img-src 'self'; form-action ${formAction}; frame-ancestors 'none'; base-uri 'none'`,
+      "content-security-policy": `default-src 'none'; style-src 'nonce-${nonce}'; img-src 'self'; ${o.script ? "script-src 'self'; connect-src 'self'; require-trusted-types-for 'script'; " : ""}form-action ${formAction}; frame-ancestors 'none'; base-uri 'none'`,
       "x-frame-options": "DENY",
       "referrer-policy": "no-referrer",
       "x-content-type-options": "nosniff",

@@ -28,3 +28,9 @@ export function readParams(search: URLSearchParams): Params {
 export function isFormEncoded(contentType: string | null): boolean {
   return (contentType ?? "").split(";")[0]!.trim().toLowerCase() === "application/x-www-form-urlencoded";
 }
+
+/** The single value of a query parameter that must appear once, or undefined. */
+export function single(url: URL, name: string): string | undefined {
+  const all = url.searchParams.getAll(name);
+  return all.length === 1 ? all[0] : undefined;
+}

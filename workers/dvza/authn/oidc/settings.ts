@@ -1,6 +1,7 @@
 /**
  * The OpenID Connect broker adapter's configuration (SPEC X-3; NL GOV Assurance profile for OpenID
- * Connect), checked once per isolate:
+ * Connect), checked once per isolate. The relying party's client settings are workers/shared/oidc/settings.ts
+ * (shared with the PGO's login, X-9); these add DigiD's:
  *
  *   OIDC_ISSUER                       the broker's issuer; its discovery document is read from there
  *   OIDC_CLIENT_ID                    this AS's client_id at the broker
@@ -16,122 +17,34 @@
  *   AUTHN_MIN_LEVEL                   shared with the SAML adapter
  *   OIDC_TIMEOUT_MS, OIDC_JWKS_COOLDOWN_MS   bounds on the broker calls and on JWKS refetching
  */
-import { importPKCS8 } from "jose";
+import { loadOidcClient, oidcClientConfigKey, type OidcClientEnv, type OidcClientSettings } from "../../../shared/oidc/settings.ts";
 import { DIGID_CLASS_REF, minimumLevel, type Level } from "../levels.ts";
 import type { Configured } from "../digid-saml/settings.ts";
 
-export interface OidcEnv {
-  readonly OIDC_ISSUER?: string;
-  readonly OIDC_CLIENT_ID?: string;
-  readonly OIDC_CLIENT_AUTH?: string;
-  readonly OIDC_CLIENT_PRIVATE_KEY?: string;
-  readonly OIDC_CLIENT_KEY_ALG?: string;
-  readonly OIDC_CLIENT_KEY_ID?: string;
-  readonly OIDC_CLIENT_SECRET?: string;
-  readonly OIDC_ID_TOKEN_DECRYPTION_KEY?: string;
-  readonly OIDC_ID_TOKEN_ENC_ALG?: string;
-  readonly OIDC_SCOPE?: string;
+export interface OidcEnv extends OidcClientEnv {
   readonly OIDC_BSN_CLAIM?: string;
   readonly OIDC_ACR_VALUES?: string;
-  readonly OIDC_TIMEOUT_MS?: string;
-  readonly OIDC_JWKS_COOLDOWN_MS?: string;
   readonly AUTHN_MIN_LEVEL?: string;
 }
 
-export type ClientAuth = { readonly method: "private_key_jwt"; readonly key: CryptoKey; readonly alg: string; readonly kid: string | undefined } | { readonly method: "client_secret_basic"; readonly secret: string };
-
-export interface OidcSettings {
-  readonly issuer: string;
-  readonly clientId: string;
-  readonly auth: ClientAuth;
-  readonly decryptionKey: CryptoKey | undefined;
-  readonly scope: string;
+export interface OidcSettings extends OidcClientSettings {
   readonly bsnClaim: string;
   readonly acrValues: string;
   readonly minimumLevel: Level;
-  readonly timeoutMs: number;
-  readonly jwksCooldownMs: number;
 }
-
-const SIGNING_ALGS = new Set(["RS256", "PS256", "ES256", "RS384", "PS384", "ES384", "RS512", "PS512", "ES512"]);
-const ENC_ALGS = new Set(["RSA-OAEP", "RSA-OAEP-256", "RSA-OAEP-384", "RSA-OAEP-512"]);
 
 let cached: { key: string; result: Promise<Configured<OidcSettings>> } | undefined;
 
 export function oidcSettings(env: OidcEnv): Promise<Configured<OidcSettings>> {
-  const key = JSON.stringify([
-    env.OIDC_ISSUER, env.OIDC_CLIENT_ID, env.OIDC_CLIENT_AUTH, env.OIDC_CLIENT_PRIVATE_KEY, env.OIDC_CLIENT_KEY_ALG, env.OIDC_CLIENT_KEY_ID,
-    env.OIDC_CLIENT_SECRET, env.OIDC_ID_TOKEN_DECRYPTION_KEY, env.OIDC_ID_TOKEN_ENC_ALG, env.OIDC_SCOPE, env.OIDC_BSN_CLAIM, env.OIDC_ACR_VALUES,
-    env.OIDC_TIMEOUT_MS, env.OIDC_JWKS_COOLDOWN_MS, env.AUTHN_MIN_LEVEL,
-  ]);
+  const key = JSON.stringify([...oidcClientConfigKey(env), env.OIDC_BSN_CLAIM, env.OIDC_ACR_VALUES, env.AUTHN_MIN_LEVEL]);
   if (cached?.key !== key) cached = { key, result: load(env) };
   return cached.result;
 }
 
-function bounded(value: string | undefined, fallback: number, min: number, max: number): number | undefined {
-  const n = Number(value ?? fallback);
-  return Number.isInteger(n) && n >= min && n <= max ? n : undefined;
-}
-
 async function load(env: OidcEnv): Promise<Configured<OidcSettings>> {
-  const fail = (reason: string): Configured<OidcSettings> => ({ ok: false, reason: `oidc: ${reason}` });
-  let issuer: URL;
-  try {
-    issuer = new URL(env.OIDC_ISSUER ?? "");
-  } catch {
-    return fail("OIDC_ISSUER is not a URL");
-  }
-  if (issuer.protocol !== "https:" || issuer.search !== "" || issuer.hash !== "") return fail("OIDC_ISSUER must be an https URL without query or fragment");
-  if (!env.OIDC_CLIENT_ID) return fail("OIDC_CLIENT_ID is not set");
   const level = minimumLevel(env.AUTHN_MIN_LEVEL);
-  if (!level) return fail(`AUTHN_MIN_LEVEL '${env.AUTHN_MIN_LEVEL}' is not basis, midden, substantieel or hoog`);
-  const timeoutMs = bounded(env.OIDC_TIMEOUT_MS, 10_000, 100, 60_000);
-  const jwksCooldownMs = bounded(env.OIDC_JWKS_COOLDOWN_MS, 30_000, 0, 3_600_000);
-  if (timeoutMs === undefined || jwksCooldownMs === undefined) return fail("OIDC_TIMEOUT_MS or OIDC_JWKS_COOLDOWN_MS is out of range");
-
-  let auth: ClientAuth;
-  const method = env.OIDC_CLIENT_AUTH ?? "private_key_jwt";
-  if (method === "private_key_jwt") {
-    const alg = env.OIDC_CLIENT_KEY_ALG ?? "RS256";
-    if (!SIGNING_ALGS.has(alg)) return fail(`OIDC_CLIENT_KEY_ALG '${alg}' is not an asymmetric JWS algorithm`);
-    if (!env.OIDC_CLIENT_PRIVATE_KEY) return fail("OIDC_CLIENT_PRIVATE_KEY is not set (private_key_jwt)");
-    try {
-      auth = { method, alg, kid: env.OIDC_CLIENT_KEY_ID || undefined, key: await importPKCS8(env.OIDC_CLIENT_PRIVATE_KEY, alg) };
-    } catch (e) {
-      return fail(`OIDC_CLIENT_PRIVATE_KEY cannot be imported for ${alg} (${(e as Error).message})`);
-    }
-  } else if (method === "client_secret_basic") {
-    if (!env.OIDC_CLIENT_SECRET) return fail("OIDC_CLIENT_SECRET is not set (client_secret_basic)");
-    auth = { method, secret: env.OIDC_CLIENT_SECRET };
-  } else {
-    return fail(`OIDC_CLIENT_AUTH '${method}' is not private_key_jwt or client_secret_basic`);
-  }
-
-  let decryptionKey: CryptoKey | undefined;
-  if (env.OIDC_ID_TOKEN_DECRYPTION_KEY) {
-    const alg = env.OIDC_ID_TOKEN_ENC_ALG ?? "RSA-OAEP-256";
-    if (!ENC_ALGS.has(alg)) return fail(`OIDC_ID_TOKEN_ENC_ALG '${alg}' is not RSA-OAEP`);
-    try {
-      decryptionKey = await importPKCS8(env.OIDC_ID_TOKEN_DECRYPTION_KEY, alg);
-    } catch (e) {
-      return fail(`OIDC_ID_TOKEN_DECRYPTION_KEY cannot be imported for ${alg} (${(e as Error).message})`);
-    }
-  }
-  const scope = env.OIDC_SCOPE ?? "openid";
-  if (!scope.split(" ").includes("openid")) return fail("OIDC_SCOPE must include openid");
-  return {
-    ok: true,
-    value: {
-      issuer: env.OIDC_ISSUER!,
-      clientId: env.OIDC_CLIENT_ID,
-      auth,
-      decryptionKey,
-      scope,
-      bsnClaim: env.OIDC_BSN_CLAIM || "sub",
-      acrValues: env.OIDC_ACR_VALUES ?? DIGID_CLASS_REF[level],
-      minimumLevel: level,
-      timeoutMs,
-      jwksCooldownMs,
-    },
-  };
+  if (!level) return { ok: false, reason: `oidc: AUTHN_MIN_LEVEL '${env.AUTHN_MIN_LEVEL}' is not basis, midden, substantieel or hoog` };
+  const client = await loadOidcClient(env);
+  if (!client.ok) return client;
+  return { ok: true, value: { ...client.value, bsnClaim: env.OIDC_BSN_CLAIM || "sub", acrValues: env.OIDC_ACR_VALUES ?? DIGID_CLASS_REF[level], minimumLevel: level } };
 }
