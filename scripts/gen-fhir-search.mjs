@@ -16,11 +16,19 @@ function expressionFor(expression, type, base) {
   return mine.join(" | ");
 }
 
+/**
+ * Search parameters the qualification uses that HL7's STU3 set lacks, defined by Nictiz for the Dutch medication
+ * process (its MedicationDispense-category SearchParameter, queried by BgZ 3.0's MedicationDispense search:
+ * `MedicationDispense?category=http://snomed.info/sct|422037009`). Kept apart and named, so HL7's file stays verbatim.
+ */
+const SUPPLEMENTS = [{ base: "MedicationDispense", code: "category", type: "token", expression: "MedicationDispense.category", source: "Nictiz SearchParameter MedicationDispense-category" }];
+
 function searchParameters() {
   const bundle = source("search-parameters.json");
   /** type -> code -> definition */
   const out = {};
   const skipped = [];
+  for (const s of SUPPLEMENTS) (out[s.base] ??= {})[s.code] = { type: s.type, expression: s.expression };
   for (const { resource: sp } of bundle.entry) {
     for (const base of [].concat(sp.base)) {
       if (!sp.expression || sp.type === "composite") {
@@ -56,7 +64,8 @@ function searchModule() {
 // ${version}); edit nothing here: change the generator and run it again.
 // Per resource type (and Resource, DomainResource), per parameter code: its type, its FHIRPath expression (the part
 // that applies to this type), and for references the target types. Left out: ${skipped.length} composite parameters or
-// parameters without an expression (${skipped.slice(0, 6).join(", ")}, ...): they are not offered.
+// parameters without an expression (${skipped.slice(0, 6).join(", ")}, ...): they are not offered. Added beside HL7's:
+// ${SUPPLEMENTS.map((s) => `${s.base}.${s.code} (${s.source})`).join(", ")}.
 export type SearchParamType = "number" | "date" | "string" | "token" | "reference" | "quantity" | "uri";
 
 export interface SearchParamDefinition {

@@ -1,6 +1,7 @@
 // Types for scripts/local-network.mjs (used by the e2e tests and benchmarks).
 import type { Miniflare } from "miniflare";
 
+export declare const OPERATOR_TOKEN: string;
 export declare const HOSTS: {
   readonly registratie: string;
   readonly digid: string;
@@ -9,6 +10,7 @@ export declare const HOSTS: {
   readonly ziekenhuisoost: string;
   readonly dvpKluis: string;
   readonly dvpApp: string;
+  readonly operatorZorgbridge: string;
 };
 
 export interface LayoutEntry {
@@ -43,6 +45,8 @@ export interface LocalNetwork {
   events(event?: string): LogEvent[];
   readonly port: number;
   readonly adminToken: string;
+  /** The Zorgbridge DVZA's operator credential. */
+  readonly operatorToken: string;
   readonly layout: readonly LayoutEntry[];
   base(hostname: string): string;
   /** A request through the front door, as a browser would make it (*.localhost is loopback); redirects are not followed. */

@@ -15,8 +15,8 @@ import type { FhirStore } from "../../durable-objects/fhir-store.ts";
 import type { GrantStore } from "../../durable-objects/grant-store.ts";
 import type { AuthorizationSessions } from "../../durable-objects/authorization-sessions.ts";
 import type { RateLimiter } from "../../durable-objects/rate-limiter.ts";
-import { searchset } from "../../workers/dvza/fhir/bundle.ts";
-import { applyFilters, parseSearch } from "../../workers/dvza/fhir/search.ts";
+import { searchsetText } from "../../workers/fhir/bundles.ts";
+import { parseSearch } from "../../workers/fhir/search/parse.ts";
 import { drawTokenForShard, grantStub, introspectToken, shardCount } from "../../workers/dvza/grants.ts";
 import { RateLeases } from "../../workers/dvza/rate-limit.ts";
 import { endpointId, loadTenancy } from "../../workers/dvza/tenants.ts";
@@ -148,12 +148,12 @@ async function resourcePath(env: Env, steps: number, request: Request): Promise<
   const grant = await introspectToken(env, token);
   if (!grant) return new Response(null, { status: 401 });
   if (steps === 4) return ok();
-  const all = await env.FHIR.get(env.FHIR.idFromName(grant.zorgaanbieder)).list(grant.subject, grant.gegevensdienstId, "Patient");
+  const query = parseSearch("Patient", url.searchParams);
+  const found = await env.FHIR.get(env.FHIR.idFromName(grant.zorgaanbieder)).search({ person: grant.subject, types: ["Patient"], restrict: {} }, query);
   if (steps === 5) return ok();
-  const s = parseSearch(url.searchParams);
-  if ("error" in s) return new Response("bad", { status: 400 });
   log("info", "resource.request", { requestId: request.headers.get("medmij-request-id"), client: clientId, status: 200 });
-  return new Response(JSON.stringify(searchset(`https://${env.AS_HOST}/48/fhir`, url.href, applyFilters(all, s), [])), { headers: { "content-type": "application/fhir+json; charset=utf-8", "cache-control": "no-store" } });
+  const entries = found.matches.map((t) => ({ type: t.type, id: t.id, body: { text: t.text }, mode: "match" as const }));
+  return new Response(searchsetText({ base: `https://${env.AS_HOST}/48/fhir`, path: "Patient", applied: query.applied, total: found.total, entries }), { headers: { "content-type": "application/fhir+json; charset=utf-8", "cache-control": "no-store" } });
 }
 
 const GRANT = { clientId: "bench", redirectUri: "https://bench/cb", scope: "umcharderwijk~48", zorgaanbieder: "umcharderwijk@medmij", gegevensdienstId: "48", subject: "999990019", tokenEndpoint: "https://bench/oauth/token" };
@@ -165,7 +165,7 @@ async function object(env: Env, kind: string): Promise<Response> {
   else if (kind === "sessions") {
     const request = { clientId: "bench", redirectUri: "https://bench/cb", state: "s", scope: "umcharderwijk~48", zorgaanbieder: "umcharderwijk@medmij", gegevensdienstId: "48", useCase: "verzamelen" as const, gegevensdienstNaam: "BgZ", clientOrganisatienaam: "Bench", tokenEndpoint: "https://bench/oauth/token", issuer: "https://bench" };
     await env.SESSIONS.get(env.SESSIONS.idFromName("sessions-saturation")).create(randomHandle(), request, randomHandle(), {});
-  } else if (kind === "fhir") await env.FHIR.get(env.FHIR.idFromName("umcharderwijk@medmij")).list("999990019", "48", "Observation");
+  } else if (kind === "fhir") await env.FHIR.get(env.FHIR.idFromName("umcharderwijk@medmij")).search({ person: "999990019", types: ["Observation"], restrict: {} }, parseSearch("Observation", new URLSearchParams()));
   else return new Response("unknown object", { status: 404 });
   return ok();
 }

@@ -6,11 +6,13 @@ export interface SeedPerson {
   readonly gender: string;
   readonly birthDate: string;
 }
-export interface SeedRow {
-  readonly gegevensdienstId: string;
-  readonly subject: string;
-  readonly resource: { resourceType: string; id: string; [k: string]: unknown };
+export interface SeedResource {
+  readonly resourceType: string;
+  readonly id: string;
+  readonly [k: string]: unknown;
 }
 export declare const PERSONS: readonly SeedPerson[];
 export declare const SEEDED_PROVIDERS: readonly string[];
-export declare function fhirSeed(zorgaanbieder: string): SeedRow[];
+export declare function fhirResources(zorgaanbieder: string): SeedResource[];
+/** The resources as JSON texts, for FhirStore.seed. */
+export declare function fhirSeed(zorgaanbieder: string): string[];

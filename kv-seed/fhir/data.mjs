@@ -92,16 +92,27 @@ const CARE = {
   "ziekenhuisoost@medmij": { persons: ["jansen", "bakker"], gegevensdiensten: ["48", "24", "51"] },
 };
 
-/** Seed rows per Zorgaanbieder: { gegevensdienstId, subject (BSN), resource }. */
-export function fhirSeed(zorgaanbieder) {
+/**
+ * A Zorgaanbieder's records: one copy of each resource (a Patient appears once, whatever the Gegevensdiensten
+ * that show it). The Patients carry their BSN: the store ties every resource to a Person through it, and never
+ * serves it (SPEC X-8, X-10).
+ */
+export function fhirResources(zorgaanbieder) {
   const care = CARE[zorgaanbieder];
   if (!care) return [];
-  return care.gegevensdiensten.flatMap((gd) =>
-    care.persons.flatMap((key) => {
+  const byKey = new Map();
+  for (const gd of care.gegevensdiensten) {
+    for (const key of care.persons) {
       const p = PERSONS.find((x) => x.key === key);
-      return BUILDERS[gd](p, zorgaanbieder).map((resource) => ({ gegevensdienstId: gd, subject: p.bsn, resource }));
-    }),
-  );
+      for (const r of BUILDERS[gd](p, zorgaanbieder)) byKey.set(`${r.resourceType}/${r.id}`, r);
+    }
+  }
+  return [...byKey.values()];
+}
+
+/** What FhirStore.seed takes: the resources as JSON texts. */
+export function fhirSeed(zorgaanbieder) {
+  return fhirResources(zorgaanbieder).map((r) => JSON.stringify(r));
 }
 
 export const SEEDED_PROVIDERS = Object.keys(CARE);

@@ -98,9 +98,13 @@ describe("Verzamelen and Delen across the whole network", () => {
     const done = await consentAndReturn(b, consent, "ja");
     expect(done.url).toMatch(/\/collections\//);
     const ns = await net.mf.getDurableObjectNamespace("FHIR", "dvza-zorgbridge");
-    const fhirStore = ns.get(ns.idFromName("umcharderwijk@medmij")) as unknown as { list(s: string, g: string, t: string): Promise<unknown[]> };
-    const stored = (await fhirStore.list("999990019", "5", "Observation")) as { component: { valueQuantity: { value: number } }[] }[];
-    expect(stored.map((o) => o.component.map((c) => c.valueQuantity.value))).toContainEqual([131, 84]);
+    const fhirStore = ns.get(ns.idFromName("umcharderwijk@medmij")) as unknown as { search(scope: unknown, query: unknown): Promise<{ matches: { text: string }[] }> };
+    const query = { type: "Observation", clauses: [], includes: [], revincludes: [], count: 100, offset: 0, sort: [], lastn: undefined, applied: [], ignored: [] };
+    const found = await fhirStore.search({ person: "999990019", types: ["Observation"], restrict: {} }, query);
+    const stored = found.matches.map((m) => JSON.parse(m.text) as { subject?: { reference: string }; component?: { valueQuantity: { value: number } }[] });
+    expect(stored.map((o) => o.component?.map((c) => c.valueQuantity.value))).toContainEqual([131, 84]);
+    // Bound to the Person's own Patient at the provider.
+    expect(stored.find((o) => o.component?.[0]?.valueQuantity.value === 131)?.subject).toEqual({ reference: "Patient/pat-jansen" });
   });
 
   it("access_denied at the provider ends the run at the PGO without data", async () => {

@@ -16,6 +16,8 @@ const SYSTEEMROL: Readonly<Record<string, string[]>> = {
   "24": ["LAB-1.2-LRB-FHIR"],
   "51": ["MM-1.2-PLB-FHIR", "MM-1.2-PDB-FHIR"],
   "5": ["MM-1.2-MVS-FHIR"],
+  "1005": ["LOCAL-MVV-FHIR"],
+  "1051": ["LOCAL-PDS-FHIR"],
 };
 
 function provider(naam: string, host: string, ids: string[]): Zorgaanbieder {
@@ -38,7 +40,7 @@ export const ZAL: Zorgaanbiederslijst = {
   ...HEADER,
   volgnummer: "1001",
   zorgaanbieders: [
-    provider("umcharderwijk@medmij", UMC_HOST, ["48", "24", "51", "5"]),
+    provider("umcharderwijk@medmij", UMC_HOST, ["48", "24", "51", "5", "1005", "1051"]),
     provider("huisartsenpraktijkdelinde@medmij", DELINDE_HOST, ["48", "5"]),
     provider("ziekenhuisoost@medmij", OOST_HOST, ["48", "24", "51"]),
   ],
@@ -58,7 +60,7 @@ export const OCL: OAuthclientlist = {
   ...HEADER,
   volgnummer: "3001",
   clients: [
-    { hostname: DVP_KLUIS, organisatienaam: "Gezondheidskluis & Co", gegevensdiensten: ["5", "24", "48", "51"] },
+    { hostname: DVP_KLUIS, organisatienaam: "Gezondheidskluis & Co", gegevensdiensten: ["5", "24", "48", "51", "1005", "1051"] },
     { hostname: DVP_APP, organisatienaam: "MijnZorgApp", gegevensdiensten: ["48"] },
   ],
 };
@@ -73,6 +75,8 @@ export const GNL: Gegevensdienstnamenlijst = {
     { id: "24", weergavenaam: "Laboratoriumresultaten" },
     { id: "48", weergavenaam: "Basisgegevens Zorg" },
     { id: "51", weergavenaam: "Documenten" },
+    { id: "1005", weergavenaam: "Zelfmetingen ophalen (lokaal)" },
+    { id: "1051", weergavenaam: "Documenten delen (lokaal)" },
   ],
 };
 

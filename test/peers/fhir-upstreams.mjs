@@ -3,7 +3,7 @@
 // umcharderwijk with OAuth 2.0 client_credentials, huisartsenpraktijkdelinde with the DVZA's client
 // certificate, ziekenhuisoost with a static bearer secret. `FHIR=upstream npm run simulate` runs the first.
 import { randomBytes } from "node:crypto";
-import { fhirSeed } from "../../kv-seed/fhir/data.mjs";
+import { fhirResources } from "../../kv-seed/fhir/data.mjs";
 import { createFhirUpstream } from "./fhir-server.mjs";
 
 const PLAN = {
@@ -12,12 +12,7 @@ const PLAN = {
   "ziekenhuisoost@medmij": { host: "fhir.ziekenhuisoost.localhost", auth: "bearer", binding: "UPSTREAM_TOKEN_OOST" },
 };
 
-/** One copy of each resource a provider holds (a Patient appears in several Gegevensdiensten of the seed). */
-function resourcesOf(naam) {
-  const byKey = new Map();
-  for (const row of fhirSeed(naam)) byKey.set(`${row.resource.resourceType}/${row.resource.id}`, row.resource);
-  return [...byKey.values()];
-}
+const resourcesOf = (naam) => fhirResources(naam);
 
 /**
  * @param {{ providers?: string[], tokenTtlSeconds?: number }} options
@@ -47,11 +42,12 @@ export async function createFhirUpstreams({ providers = ["umcharderwijk@medmij"]
         : plan.auth === "bearer"
           ? { type: "bearer", secretBinding: plan.binding }
           : { type: "mtls", binding: plan.binding };
-    // One FHIR server holds BgZ (48) and lab results (24): each Gegevensdienst keeps to its Observations (AS-6).
+    // One FHIR server holds every Gegevensdienst of the provider: each keeps to its own Observations (AS-6) by the
+    // catalogue's restriction (lab results for 24, self measurements for 1005), and for 24 the deployment adds its own.
     const entry = { mode: "upstream", baseUrl: upstream.baseUrl, auth, timeoutMs: 2000 };
     secrets[naam] = {
       entries: {
-        [naam.replace(/@medmij$/, "")]: { ...entry, restrict: { Observation: "category=vital-signs" } },
+        [naam.replace(/@medmij$/, "")]: entry,
         [`${naam.replace(/@medmij$/, "")}~24`]: { ...entry, restrict: { Observation: "category=laboratory" } },
       },
       bindings: plan.auth === "client_credentials" ? { [plan.binding]: client.secret } : plan.auth === "bearer" ? { [plan.binding]: bearer } : {},

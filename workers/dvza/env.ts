@@ -37,4 +37,8 @@ export interface Env extends SamlEnv, OidcEnv {
   DIGID_SIM_URL?: string;
   /** The DigiD simulator, reached over a service binding when set (local network), else over fetch. */
   DIGID_SIM?: Fetcher;
+  /** the hostname of the operator FHIR interface (operator.ts), never one of DVZA_HOSTNAMES. */
+  OPERATOR_HOSTNAME?: string;
+  /** Secret: the operator credential for every Zorgaanbieder (OPERATOR_TOKEN_<NAAM> overrides it for one). */
+  OPERATOR_TOKEN?: string;
 }

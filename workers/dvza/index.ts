@@ -6,6 +6,7 @@
  *   front channel (Person's browser): /oauth/authorize, /oauth/authn/return, /oauth/consent;
  *                                     /saml/metadata (public, for DigiD onboarding)
  *   back channel (DVP Server): whitelist gate -> /oauth/token | resource endpoints
+ *   the provider's own system, on OPERATOR_HOSTNAME only: the operator FHIR interface feeding store mode (X-10)
  */
 import { Hono } from "hono";
 import { refreshAll, type RefreshTarget } from "../shared/lists/refresh.ts";
@@ -18,6 +19,7 @@ import { authorizeEndpoint } from "./authorize.ts";
 import { whitelistGate, type BackchannelVariables } from "./backchannel.ts";
 import { consentDecision, consentForm } from "./consent.ts";
 import type { Env } from "./env.ts";
+import { isOperatorHost, operatorEndpoint } from "./operator.ts";
 import { resourceEndpoint } from "./resource.ts";
 import { samlMetadata } from "./saml-metadata.ts";
 import { ownHostnames, recordLapsed } from "./tenants.ts";
@@ -61,6 +63,17 @@ app.use("*", async (c, next) => {
   const presented = /^Bearer (.+)$/.exec(c.req.header("authorization") ?? "")?.[1] ?? "";
   if (!(await timingSafeEqualString(presented, token))) return new Response(null, { status: 401 });
   return Response.json({ ...counters }, { headers: { "cache-control": "no-store" } });
+});
+
+// the operator interface lives on a hostname of its own, before and apart from everything MedMij.
+app.use("*", async (c, next) => {
+  const url = new URL(c.req.url);
+  if (!isOperatorHost(c.env, url)) return next();
+  if (ownHostnames(c.env).has(url.hostname)) {
+    log("error", "operator.config", { reason: "OPERATOR_HOSTNAME is one of DVZA_HOSTNAMES: it must be a hostname of its own" });
+    return new Response(null, { status: 503 });
+  }
+  return operatorEndpoint(c);
 });
 
 // A deployment answers only for its own hostnames; anything else was routed here by mistake.

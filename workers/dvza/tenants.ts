@@ -102,6 +102,11 @@ export class Tenancy {
   get size(): number {
     return this.current.length;
   }
+
+  /** The Zorgaanbieders this deployment serves now (their names, `naam@medmij`). */
+  zorgaanbieders(): ReadonlySet<string> {
+    return new Set(this.current.map((o) => o.zorgaanbieder.naam));
+  }
 }
 
 /**

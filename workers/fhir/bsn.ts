@@ -4,6 +4,8 @@
  * data-absent-reason extension, as Nictiz's own fixtures carry it (`_value: {extension: [{url: ...data-absent-reason,
  * valueCode: "masked"}]}`). A new object is returned; the input is not changed.
  */
+import { isDecimal } from "./formats/json.ts";
+
 export const BSN_SYSTEM = "http://fhir.nl/fhir/NamingSystem/bsn";
 const DATA_ABSENT_REASON = "http://hl7.org/fhir/StructureDefinition/data-absent-reason";
 
@@ -13,7 +15,8 @@ const MASKED = () => ({ extension: [{ url: DATA_ABSENT_REASON, valueCode: "maske
 
 export function maskBsn<T>(value: T): T {
   if (Array.isArray(value)) return value.map(maskBsn) as T;
-  if (!isObject(value)) return value;
+  // An exact decimal (formats/json.ts) is a value, not an element: kept as it is.
+  if (!isObject(value) || isDecimal(value)) return value;
   const out: Record<string, unknown> = {};
   const isBsn = value.system === BSN_SYSTEM;
   for (const [k, v] of Object.entries(value)) {
@@ -28,7 +31,7 @@ export function maskBsn<T>(value: T): T {
 /** Does anything in this value still carry a BSN value? (Tests, and the X-8 check before a response leaves.) */
 export function carriesBsn(value: unknown): boolean {
   if (Array.isArray(value)) return value.some(carriesBsn);
-  if (!isObject(value)) return false;
+  if (!isObject(value) || isDecimal(value)) return false;
   if (value.system === BSN_SYSTEM && typeof value.value === "string" && value.value !== "") return true;
   return Object.values(value).some(carriesBsn);
 }

@@ -42,6 +42,10 @@ describe("X-4: which search parameters pass", () => {
   it("token and date parameters, _count, _sort, known _include and the upstream's paging pass", () => {
     expect(search("Observation", "category=vital-signs&date=ge2026-01-01&_count=10&_sort=-date&_getpagesoffset=10")).toMatchObject({ ok: true });
     expect(search("MedicationStatement", "_include=MedicationStatement:medication")).toMatchObject({ ok: true });
+    // Any reference parameter of the type, two- or three-part: what comes back is checked (the Person's, or shared).
+    expect(search("Observation", "_include=Observation:subject")).toMatchObject({ ok: true });
+    expect(search("Coverage", "_include=Coverage:payor:Patient&_include=Coverage:payor:Organization")).toMatchObject({ ok: true });
+    expect(clientSearch("Observation", new URLSearchParams("code=http://loinc.org|85354-9&max=1"), paging, "$lastn")).toMatchObject({ ok: true });
   });
   it.each([
     ["Observation", "patient=Patient/p2", 400],
@@ -51,7 +55,8 @@ describe("X-4: which search parameters pass", () => {
     ["Patient", "_revinclude=Observation:subject", 403],
     ["Patient", "identifier=x|999990020", 400],
     ["Patient", "name=Jansen", 400],
-    ["Observation", "_include=Observation:subject", 403],
+    ["Observation", "_include=Observation:nonsense", 400],
+    ["Observation", "max=1", 400],
     ["Observation", "_include=MedicationStatement:medication", 400],
     ["Observation", "_count=0", 400],
     ["Observation", "_sort=patient", 400],

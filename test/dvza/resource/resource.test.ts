@@ -7,6 +7,7 @@ import type { Env } from "../../../workers/dvza/env.ts";
 import { fhirSeed } from "../../../kv-seed/fhir/data.mjs";
 import { DELINDE_HOST, DVP_APP, DVP_KLUIS, UMC_HOST, WHITELIST, mtlsFrom, storeLists } from "../../helpers/network.ts";
 import { newCode, redeem } from "../token/helpers.ts";
+import { parseSearch } from "../../../workers/fhir/search/parse.ts";
 
 const dvzaEnv = env as unknown as Env;
 const BASE48 = `https://${UMC_HOST}/48/fhir`;
@@ -77,8 +78,10 @@ describe("Verzamelen (GET): the Person's own data only", () => {
     const token = await tokenFor({ gd: "48" });
     const bp = (await (await fhir(`${BASE48}/Observation?code=http://loinc.org|85354-9`, token)).json()) as Bundle;
     expect(bp.entry.map((e) => e.resource.id)).toEqual(["bp-jansen"]);
-    const vitals = (await (await fhir(`${BASE48}/Observation?category=vital-signs&_count=1`, token)).json()) as Bundle;
-    expect(vitals.total).toBe(1);
+    // total counts every match; _count pages them, with a next link (STU3 search §2.1.1.5).
+    const vitals = (await (await fhir(`${BASE48}/Observation?category=vital-signs&_count=1`, token)).json()) as Bundle & { link: { relation: string; url: string }[] };
+    expect([vitals.total, vitals.entry.length]).toEqual([2, 1]);
+    expect(vitals.link.map((l) => l.relation)).toEqual(["self", "next"]);
     const active = (await (await fhir(`${BASE48}/Condition?clinical-status=active`, token)).json()) as Bundle;
     expect(active.entry.map((e) => e.resource.id)).toEqual(["con-jansen-1"]);
     const ms = (await (await fhir(`${BASE48}/MedicationStatement?_include=MedicationStatement:medication`, token)).json()) as Bundle;
@@ -95,11 +98,14 @@ describe("Verzamelen (GET): the Person's own data only", () => {
     expect(((await binary.json()) as { contentType: string }).contentType).toBe("application/pdf");
   });
 
-  it("_format other than JSON is 406; an unknown resource type is 404", async () => {
+  it("G-6: _format=xml is FHIR XML, a format that is not FHIR is 406; an unknown resource type is 404", async () => {
     const token = await tokenFor({ gd: "48" });
-    expect((await fhir(`${BASE48}/Patient?_format=xml`, token)).status).toBe(406);
+    const xml = await fhir(`${BASE48}/Patient?_format=xml`, token);
+    expect([xml.status, xml.headers.get("content-type")]).toEqual([200, "application/fhir+xml; charset=utf-8"]);
+    expect(await xml.text()).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?>\s*<Bundle xmlns="http:\/\/hl7.org\/fhir">/);
+    expect((await fhir(`${BASE48}/Patient?_format=text/html`, token)).status).toBe(406);
     expect((await fhir(`${BASE48}/Binary`, token)).status).toBe(404);
-    expect((await fhir(`${BASE48}/Patient/a/b/c`, token)).status).toBe(404);
+    expect((await fhir(`${BASE48}/Patient/a/b/c`, token)).status).toBe(400);
   });
 
   it("G-5: POST on a Verzamelen Gegevensdienst is 405", async () => {
@@ -134,10 +140,11 @@ describe("Delen (POST)", () => {
     expect(stored.id).not.toBe("client-chosen");
     expect(res.headers.get("location")).toBe(`${BASE5}/Observation/${stored.id}/_history/1`);
     expect(stored.meta.versionId).toBe("1");
-    // The subject is the token's Person, whatever the client sent; served back without the BSN (X-8).
-    expect(stored.subject).toEqual({ identifier: { system: "http://fhir.nl/fhir/NamingSystem/bsn", _value: { extension: [{ url: "http://hl7.org/fhir/StructureDefinition/data-absent-reason", valueCode: "masked" }] } } });
-    const kept = await dvzaEnv.FHIR.get(dvzaEnv.FHIR.idFromName("umcharderwijk@medmij")).read("999990019", "5", "Observation", stored.id);
-    expect((kept as { id?: string } | null)?.id).toBe(stored.id);
+    // The subject is the token's Person: their own Patient at this provider.
+    expect(stored.subject).toEqual({ reference: "Patient/pat-jansen" });
+    expect(JSON.stringify(stored)).not.toContain("999990019");
+    const kept = await dvzaEnv.FHIR.get(dvzaEnv.FHIR.idFromName("umcharderwijk@medmij")).readAny("Observation", stored.id);
+    expect(kept?.id).toBe(stored.id);
   });
 
   it("a transaction Bundle of POSTs is stored as a whole", async () => {
@@ -153,17 +160,19 @@ describe("Delen (POST)", () => {
 
   it.each<[string, string, string, number, RegExp]>([
     ["malformed JSON", "{not json", "/Observation", 400, /not valid JSON/],
-    ["a JSON array", "[]", "/Observation", 400, /must be a FHIR resource/],
-    ["no resourceType", JSON.stringify({ status: "final" }), "/Observation", 400, /resourceType is missing/],
+    ["a JSON array", "[]", "/Observation", 400, /not valid FHIR JSON/],
+    ["no resourceType", JSON.stringify({ status: "final" }), "/Observation", 400, /not valid FHIR JSON/],
     ["the wrong resourceType", JSON.stringify({ ...BP, resourceType: "Patient" }), "/Observation", 400, /does not match/],
     ["a missing status", JSON.stringify({ ...BP, status: undefined }), "/Observation", 400, /status/],
     ["an invalid status", JSON.stringify({ ...BP, status: "done" }), "/Observation", 400, /status/],
     ["a missing code", JSON.stringify({ ...BP, code: undefined }), "/Observation", 400, /code/],
-    ["no value", JSON.stringify({ ...BP, component: undefined }), "/Observation", 400, /valueQuantity/],
+    ["no value", JSON.stringify({ ...BP, component: undefined }), "/Observation", 400, /needs a value/],
     ["a bad effectiveDateTime", JSON.stringify({ ...BP, effectiveDateTime: "gisteren" }), "/Observation", 400, /effectiveDateTime/],
     ["a Bundle with a GET entry", JSON.stringify({ resourceType: "Bundle", type: "transaction", entry: [{ request: { method: "GET", url: "Observation" } }] }), "", 400, /only POST entries/],
-    ["a batch instead of a transaction", JSON.stringify({ resourceType: "Bundle", type: "batch", entry: [] }), "", 400, /transaction Bundle/],
-    ["a resource type the role does not take", JSON.stringify({ resourceType: "Patient" }), "/Patient", 404, /no such resource type/],
+    ["an empty batch", JSON.stringify({ resourceType: "Bundle", type: "batch", entry: [] }), "", 400, /needs 1 to 100 entries/],
+    ["a collection instead of a transaction or batch", JSON.stringify({ resourceType: "Bundle", type: "collection", entry: [] }), "", 400, /transaction or batch Bundle/],
+    ["a resource type the role does not take", JSON.stringify({ resourceType: "Condition" }), "/Condition", 404, /no such resource type/],
+    ["the Person's own Patient on its own", JSON.stringify({ resourceType: "Patient" }), "/Patient", 400, /send it within a batch or transaction/],
   ])("%s is refused with a clear OperationOutcome", async (_name, body, path, status, message) => {
     const res = await post(await tokenFor({ gd: "5" }), body, path);
     expect(res.status).toBe(status);
@@ -182,7 +191,7 @@ describe("Delen (POST)", () => {
   ])("X-4: a sent resource with %s is refused (422), and nothing is stored", async (_name, extra, message) => {
     const token = await tokenFor({ gd: "5" });
     const store = dvzaEnv.FHIR.get(dvzaEnv.FHIR.idFromName("umcharderwijk@medmij"));
-    const count = async () => ((await store.list("999990019", "5", "Observation")) as unknown[]).length;
+    const count = async () => (await store.search({ person: "999990019", types: ["Observation"], restrict: {} }, parseSearch("Observation", new URLSearchParams()))).total;
     const before = await count();
     const res = await post(token, JSON.stringify({ ...BP, ...extra }));
     expect(res.status).toBe(422);
@@ -194,7 +203,7 @@ describe("Delen (POST)", () => {
 
   it("an oversized body is 413, a non-JSON content type 415", async () => {
     const token = await tokenFor({ gd: "5" });
-    expect((await post(token, JSON.stringify({ ...BP, note: [{ text: "x".repeat(1_100_000) }] }))).status).toBe(413);
+    expect((await post(token, JSON.stringify({ ...BP, note: [{ text: "x".repeat(8_500_000) }] }))).status).toBe(413);
     expect((await post(token, JSON.stringify(BP), "/Observation", "text/plain")).status).toBe(415);
   });
 

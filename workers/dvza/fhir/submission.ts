@@ -10,7 +10,8 @@
  *     servers and malformed ones are refused; a reference by BSN must be the Person's BSN.
  * Anything else is refused with the entry and the element that broke the rule.
  */
-import { inPatientCompartment } from "../../fhir/compartment.ts";
+import { compartmentParameters, inPatientCompartment } from "../../fhir/compartment.ts";
+import { searchParameter } from "../../fhir/parameters.ts";
 import { referencesIn, referenceTarget, type Json } from "../../fhir/references.ts";
 import { BSN_SYSTEM } from "./upstream/compartment.ts";
 
@@ -123,4 +124,62 @@ export async function admitSubmission(
     if (!(await isPersons(r.type, r.id))) return { ok: false, index: r.index, problem: `${r.path} refers to a ${r.type} that is not the Person's` };
   }
   return { ok: true, personEntries: checked.personEntries };
+}
+
+export interface BoundEntry {
+  /** Position in the submission. */
+  readonly index: number;
+  readonly type: string;
+  /** The id the server gives it (store mode), or undefined when the upstream assigns one. */
+  readonly id: string | undefined;
+  readonly fullUrl: string | undefined;
+  readonly resource: Json;
+}
+
+/** The element a compartment resource names its Patient in, when the PGO left it out (Observation.subject, ...). */
+function primaryPatientElement(type: string): string | undefined {
+  const code = compartmentParameters(type)[0];
+  const expression = code === undefined ? undefined : searchParameter(type, code)?.expression;
+  const m = expression === undefined ? null : new RegExp(`^${type}\\.([a-z][A-Za-z]*)$`).exec(expression);
+  return m?.[1];
+}
+
+/**
+ * The admitted submission, bound to the Person (SPEC X-4, G-5): the Person's own Patient entries are left out
+ * (the Person is already known here), every reference to them or to the Person's Patient becomes `personRef`,
+ * a compartment resource that names no Patient gets the Person in its primary element, client ids and version
+ * metadata are dropped, and with `assignIds` every entry gets a server id and references between entries
+ * (`urn:uuid:`, `urn:oid:`) are rewritten to them (FHIR transaction semantics).
+ */
+export function bindToPerson(entries: readonly SubmittedEntry[], personEntries: ReadonlySet<number>, person: PersonAtSource, personRef: string, assignIds: boolean): BoundEntry[] {
+  const personUrls = new Set(entries.flatMap((e, i) => (personEntries.has(i) && e.fullUrl ? [e.fullUrl] : [])));
+  const ids = new Map<string, { type: string; id: string }>();
+  const bound = entries.flatMap((e, index) => {
+    if (personEntries.has(index)) return [];
+    const type = String(e.resource.resourceType);
+    const id = assignIds ? crypto.randomUUID() : undefined;
+    if (id && e.fullUrl) ids.set(e.fullUrl, { type, id });
+    return [{ index, type, id, fullUrl: e.fullUrl, resource: structuredClone(e.resource) }];
+  });
+  for (const b of bound) {
+    const r = b.resource;
+    delete r.id;
+    if (isObject(r.meta)) {
+      const { versionId: _v, lastUpdated: _l, ...meta } = r.meta;
+      r.meta = meta;
+    }
+    for (const { ref } of referencesIn(r, b.type)) {
+      if (typeof ref.reference !== "string") continue;
+      const target = referenceTarget(ref, person.bases, new Set([...personUrls, ...ids.keys()]));
+      if ((target.kind === "entry" && personUrls.has(target.url)) || (target.kind === "local" && target.type === "Patient" && person.patientIds.has(target.id))) {
+        ref.reference = personRef;
+      } else if (target.kind === "entry" && ids.has(target.url)) {
+        const to = ids.get(target.url)!;
+        ref.reference = `${to.type}/${to.id}`;
+      }
+    }
+    const element = primaryPatientElement(b.type);
+    if (element && r[element] === undefined) r[element] = { reference: personRef };
+  }
+  return bound;
 }

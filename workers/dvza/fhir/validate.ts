@@ -1,64 +1,60 @@
 /**
- * Checks of FHIR STU3 resources a PGO sends with Delen (SPEC G-5): JSON shape, resource type, the
- * elements the MedMij vital-signs profiles require, and transaction Bundles of POSTs only. The server
- * assigns ids and binds the subject to the token's Person, so nothing a client sends can address
- * another Person's record.
+ * What a PGO sends with Delen, read into a Submission (SPEC G-5, G-6): one resource POSTed to its type, or a
+ * `transaction` or `batch` Bundle POSTed to the base (as Nictiz's Receiving-XIS and PDF/A receive scripts send
+ * them), each entry a POST of a resource type the system role takes. Every resource must be valid STU3 structure
+ * (workers/fhir/validate.ts) and, for Observations, carry what every measurement needs. Whose record it goes into
+ * is decided elsewhere (submission.ts): the server assigns identity and the Person.
  */
-const OBSERVATION_STATUS: ReadonlySet<string> = new Set(["registered", "preliminary", "final", "amended", "corrected", "cancelled", "entered-in-error", "unknown"]);
-const DATE_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/;
+import type { FhirObject } from "../../fhir/formats/json.ts";
+import { validateStructure } from "../../fhir/validate.ts";
+import type { Submission } from "./backend.ts";
+import type { SubmittedEntry } from "./submission.ts";
+
 const MAX_ENTRIES = 100;
 
 export type Json = Record<string, unknown>;
-export type Checked = { ok: true; resources: Json[]; transaction: boolean } | { ok: false; problem: string };
+export type Shaped = { ok: true; submission: Submission } | { ok: false; problem: string };
 
 const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
 
-function codeable(v: unknown): boolean {
-  if (!isObject(v)) return false;
-  const codings = v.coding;
-  const codingOk = Array.isArray(codings) && codings.length > 0 && codings.every((c) => isObject(c) && typeof c.code === "string" && c.code !== "");
-  return codingOk || (typeof v.text === "string" && v.text.trim() !== "");
-}
-
-function quantity(v: unknown): boolean {
-  return isObject(v) && typeof v.value === "number" && Number.isFinite(v.value);
-}
-
+/** Beyond the base structure: an Observation states its status and what was measured, and a value or why not. */
 export function observationProblem(o: Json): string | undefined {
-  if (typeof o.status !== "string" || !OBSERVATION_STATUS.has(o.status)) return "Observation.status is missing or not an Observation status";
-  if (!codeable(o.code)) return "Observation.code is missing or has no coding";
-  if (typeof o.effectiveDateTime !== "string" || !DATE_TIME.test(o.effectiveDateTime)) return "Observation.effectiveDateTime is missing or not a FHIR dateTime";
-  const components = o.component;
-  const hasComponents = Array.isArray(components) && components.length > 0 && components.every((c) => isObject(c) && codeable(c.code) && quantity(c.valueQuantity));
-  if (!quantity(o.valueQuantity) && !hasComponents) return "Observation needs a valueQuantity or components with a code and valueQuantity";
+  if (typeof o.status !== "string") return "Observation.status is missing";
+  if (!isObject(o.code)) return "Observation.code is missing";
+  const hasValue = Object.keys(o).some((k) => k.startsWith("value")) || (Array.isArray(o.component) && o.component.length > 0) || isObject(o.dataAbsentReason);
+  if (!hasValue) return "Observation needs a value, components, or a dataAbsentReason";
   return undefined;
 }
 
-/** `type` is the resource type in the request path, or undefined for a POST to the endpoint's base. */
-export function checkCreate(body: unknown, type: string | undefined, allowed: ReadonlySet<string>): Checked {
-  if (!isObject(body)) return { ok: false, problem: "the body must be a FHIR resource (a JSON object)" };
+function resourceProblem(r: FhirObject, allowed: ReadonlySet<string>): string | undefined {
+  const type = r.resourceType as string;
+  if (!allowed.has(type) || type === "Bundle") return `${type} is not accepted by this Gegevensdienst`;
+  const issues = validateStructure(r);
+  if (issues.length > 0) return `${issues[0]!.location}: ${issues[0]!.message}${issues.length > 1 ? ` (and ${issues.length - 1} more)` : ""}`;
+  return type === "Observation" ? observationProblem(r) : undefined;
+}
+
+/** `type`: the resource type in the request path, or undefined for a POST to the endpoint's base. */
+export function shapeSubmission(body: FhirObject, type: string | undefined, allowed: ReadonlySet<string>): Shaped {
   const rt = body.resourceType;
-  if (typeof rt !== "string") return { ok: false, problem: "resourceType is missing" };
-  if (type === undefined) {
-    if (rt !== "Bundle" || body.type !== "transaction") return { ok: false, problem: "a POST to the base must be a transaction Bundle" };
-    const entries = body.entry;
-    if (!Array.isArray(entries) || entries.length === 0 || entries.length > MAX_ENTRIES) return { ok: false, problem: `a transaction needs 1 to ${MAX_ENTRIES} entries` };
-    const resources: Json[] = [];
-    for (const [i, e] of entries.entries()) {
-      if (!isObject(e) || !isObject(e.request) || e.request.method !== "POST" || !isObject(e.resource)) {
-        return { ok: false, problem: `entry ${i}: only POST entries with a resource are accepted` };
-      }
-      const r = e.resource;
-      if (typeof r.resourceType !== "string" || r.resourceType === "Bundle" || !allowed.has(r.resourceType) || e.request.url !== r.resourceType) {
-        return { ok: false, problem: `entry ${i}: resource type not allowed here or not matching request.url` };
-      }
-      const p = r.resourceType === "Observation" ? observationProblem(r) : undefined;
-      if (p) return { ok: false, problem: `entry ${i}: ${p}` };
-      resources.push(r);
-    }
-    return { ok: true, resources, transaction: true };
+  if (type !== undefined) {
+    if (rt !== type) return { ok: false, problem: `resourceType ${String(rt)} does not match the endpoint ${type}` };
+    if (type === "Patient") return { ok: false, problem: "the Person's own Patient is known here: send it within a batch or transaction, beside what refers to it, or leave it out" };
+    const p = resourceProblem(body, allowed);
+    return p ? { ok: false, problem: p } : { ok: true, submission: { kind: "create", type, resource: body } };
   }
-  if (rt !== type) return { ok: false, problem: `resourceType ${rt} does not match the endpoint ${type}` };
-  const p = rt === "Observation" ? observationProblem(body) : undefined;
-  return p ? { ok: false, problem: p } : { ok: true, resources: [body], transaction: false };
+  if (rt !== "Bundle" || (body.type !== "transaction" && body.type !== "batch")) return { ok: false, problem: "a POST to the base must be a transaction or batch Bundle" };
+  const entries = body.entry;
+  if (!Array.isArray(entries) || entries.length === 0 || entries.length > MAX_ENTRIES) return { ok: false, problem: `a ${body.type} needs 1 to ${MAX_ENTRIES} entries` };
+  const out: SubmittedEntry[] = [];
+  for (const [i, e] of entries.entries()) {
+    if (!isObject(e) || !isObject(e.request) || e.request.method !== "POST" || !isObject(e.resource)) return { ok: false, problem: `entry ${i}: only POST entries with a resource are accepted` };
+    const r = e.resource as FhirObject;
+    const url = typeof e.request.url === "string" ? e.request.url.replace(/\/$/, "") : "";
+    if (typeof r.resourceType !== "string" || url !== r.resourceType) return { ok: false, problem: `entry ${i}: request.url does not name the resource's type` };
+    const p = resourceProblem(r, allowed);
+    if (p) return { ok: false, problem: `entry ${i}: ${p}` };
+    out.push({ ...(typeof e.fullUrl === "string" ? { fullUrl: e.fullUrl } : {}), resource: r });
+  }
+  return { ok: true, submission: { kind: body.type, entries: out } };
 }

@@ -31,6 +31,8 @@ export interface UpstreamCall {
   /** Relative to the base URL, e.g. `Observation?patient=Patient/1` or `Binary/7`. */
   readonly path: string;
   readonly body?: string;
+  /** RFC 7240 Prefer for writes (return=representation). */
+  readonly prefer?: string;
   readonly requestId: string | undefined;
   /** For the log line. */
   readonly purpose: string;
@@ -96,6 +98,7 @@ async function once(s: UpstreamSettings, call: UpstreamCall, freshToken: boolean
   const headers = new Headers({ accept: "application/fhir+json" });
   if (call.requestId) headers.set("x-request-id", call.requestId);
   if (call.body !== undefined) headers.set("content-type", "application/fhir+json; charset=utf-8");
+  if (call.prefer) headers.set("prefer", call.prefer);
   const bearer = await bearerFor(s, freshToken);
   if (bearer) headers.set("authorization", `Bearer ${bearer}`);
   const request = new Request(`${s.baseUrl}/${call.path}`, { method: call.method, headers, body: call.body, redirect: "manual", signal: AbortSignal.timeout(s.timeoutMs) });

@@ -12,6 +12,7 @@
  * CompartmentDefinition (http://hl7.org/fhir/STU3/compartmentdefinition-patient.html).
  */
 import { compartmentReferences, inPatientCompartment } from "../../../fhir/compartment.ts";
+import { searchParameter } from "../../../fhir/parameters.ts";
 
 /** Resource types in the Patient compartment: the search parameter naming the Patient, and the element holding it. */
 export const COMPARTMENT: Readonly<Record<string, { readonly param: string; readonly element: string }>> = {
@@ -19,6 +20,9 @@ export const COMPARTMENT: Readonly<Record<string, { readonly param: string; read
   Appointment: { param: "patient", element: "participant.actor" },
   Condition: { param: "patient", element: "subject" },
   Consent: { param: "patient", element: "patient" },
+  DeviceRequest: { param: "patient", element: "subject" },
+  ImmunizationRecommendation: { param: "patient", element: "patient" },
+  RelatedPerson: { param: "patient", element: "patient" },
   Coverage: { param: "beneficiary", element: "beneficiary" },
   Device: { param: "patient", element: "patient" },
   DeviceUseStatement: { param: "patient", element: "subject" },
@@ -39,30 +43,10 @@ export const COMPARTMENT: Readonly<Record<string, { readonly param: string; read
 };
 
 /** Types outside the compartment that may come along as `_include` of the Person's resources. */
-export const INCLUDABLE: ReadonlySet<string> = new Set(["Medication", "Practitioner", "PractitionerRole", "Organization", "Location", "Substance"]);
+export const INCLUDABLE: ReadonlySet<string> = new Set(["Medication", "Practitioner", "PractitionerRole", "Organization", "Location", "Substance", "Device"]);
 
-/** `_include` values the RS passes on: references from the Person's resources to shared resources or to the Patient. */
-const INCLUDES: ReadonlySet<string> = new Set([
-  "Patient:general-practitioner",
-  "Patient:organization",
-  "MedicationStatement:medication",
-  "MedicationRequest:medication",
-  "MedicationDispense:medication",
-  "Observation:performer",
-  "Immunization:practitioner",
-  "Procedure:performer",
-  "DiagnosticReport:performer",
-  "DocumentReference:author",
-  "Condition:asserter",
-  "Encounter:practitioner",
-]);
-
-/** Search parameters a client may use: token and date parameters, never references or chains. */
-const SEARCH_PARAMS: ReadonlySet<string> = new Set([
-  "_id", "_count", "_sort", "_lastUpdated", "_include", "_format",
-  "category", "code", "status", "clinical-status", "verification-status", "criticality", "date", "type", "class",
-  "effective", "issued", "created", "indexed", "period", "onset-date", "vaccine-code", "identifier",
-]);
+/** Parameters about the result, not the data, a client may send; `max` only for $lastn. */
+const RESULT_PARAMS: ReadonlySet<string> = new Set(["_count", "_sort", "_include", "_format"]);
 /** On Patient only these: the Person is found by the RS, not searched for by the client. */
 const PATIENT_PARAMS: ReadonlySet<string> = new Set(["_id", "_count", "_sort", "_lastUpdated", "_include", "_format"]);
 const MAX_VALUES = 20;
@@ -91,8 +75,16 @@ export function isSearchableType(type: string): boolean {
  * The client's search, checked against the allowlist; `paging` names the upstream's own paging
  * parameters, which pass unchanged (opaque to the RS).
  */
-export function clientSearch(type: string, params: URLSearchParams, paging: ReadonlySet<string>): Checked<[string, string][]> {
-  const allowed = type === "Patient" ? PATIENT_PARAMS : SEARCH_PARAMS;
+export function clientSearch(type: string, params: URLSearchParams, paging: ReadonlySet<string>, operation?: string): Checked<[string, string][]> {
+  /** Which parameters a client may send: from the type's STU3 SearchParameter definitions, never reference ones. */
+  const allowedParam = (name: string): boolean => {
+    if (type === "Patient") return PATIENT_PARAMS.has(name);
+    if (RESULT_PARAMS.has(name) || name === "_id" || name === "_lastUpdated") return true;
+    if (name === "max") return operation === "$lastn";
+    if (name.startsWith("_")) return false;
+    const def = searchParameter(type, name);
+    return def !== undefined && def.type !== "reference";
+  };
   const out: [string, string][] = [];
   const counts = new Map<string, number>();
   for (const [name, value] of params) {
@@ -106,11 +98,16 @@ export function clientSearch(type: string, params: URLSearchParams, paging: Read
     }
     if (name === "_revinclude" || name.startsWith("_has")) return refuse(`${name.slice(0, 40)} would reach outside the Person's records`, 403, "forbidden");
     if (name.includes(".") || name.includes(":")) return refuse(`chained parameters and modifiers (${name.slice(0, 40)}) are not supported`, 403, "forbidden");
-    if (!allowed.has(name)) return refuse(`search parameter ${name.slice(0, 40)} is not supported on ${type}`);
+    if (!allowedParam(name)) return refuse(`search parameter ${name.slice(0, 40)} is not supported on ${type}`);
     if (name === "_count" && !/^[1-9]\d{0,2}$/.test(value)) return refuse("_count must be 1..999");
-    if (name === "_include" && !INCLUDES.has(value)) return refuse(`_include=${value.slice(0, 60)} is not supported`, 403, "forbidden");
-    if (name === "_include" && !value.startsWith(`${type}:`)) return refuse(`_include=${value.slice(0, 60)} does not start at ${type}`);
-    if (name === "_sort" && !value.split(",").every((s) => allowed.has(s.replace(/^-/, "")) && !s.startsWith("_include"))) return refuse("_sort names an unsupported parameter");
+    if (name === "max" && !/^[1-9]\d{0,2}$/.test(value)) return refuse("max must be 1..999");
+    if (name === "_include") {
+      // Any reference parameter of this type, two- or three-part: what comes back is checked to be the Person's or shared.
+      const [source, param, target, ...more] = value.split(":");
+      if (source !== type) return refuse(`_include=${value.slice(0, 60)} does not start at ${type}`);
+      if (more.length > 0 || !param || searchParameter(type, param)?.type !== "reference" || (target !== undefined && !/^[A-Z][A-Za-z]{1,63}$/.test(target))) return refuse(`_include=${value.slice(0, 60)} is not a reference parameter of ${type}`);
+    }
+    if (name === "_sort" && !value.split(",").every((s) => s !== "" && s !== "-" && allowedParam(s.replace(/^-/, "")) && !RESULT_PARAMS.has(s.replace(/^-/, "")))) return refuse("_sort names an unsupported parameter");
     if (name === "_format") continue; // JSON was settled by the RS; the upstream gets Accept
     out.push([name, value]);
   }
@@ -221,10 +218,10 @@ export function pageLink(upstreamLink: string, upstreamBase: string, rsTypeUrl: 
 }
 
 /** A followed `_page`: the upstream path (empty for the base, or the type) and its query. */
-export function readPage(page: string, type: string): Checked<{ path: string; query: URLSearchParams }> {
+export function readPage(page: string, type: string, operation?: string): Checked<{ path: string; query: URLSearchParams }> {
   const q = page.indexOf("?");
   const path = q < 0 ? page : page.slice(0, q);
-  if (path !== "" && path !== type) return refuse("_page does not belong to this resource type");
+  if (path !== "" && path !== (operation ? `${type}/${operation}` : type)) return refuse("_page does not belong to this resource type");
   return { ok: true, value: { path, query: new URLSearchParams(q < 0 ? "" : page.slice(q + 1)) } };
 }
 

@@ -6,10 +6,10 @@
  */
 import { log } from "../../../shared/log.ts";
 import { isFhirId } from "../../../fhir/references.ts";
-import type { FhirBackend, FhirCall } from "../backend.ts";
-import { fhirResponse, outcome } from "../outcome.ts";
-import type { Json } from "../validate.ts";
-import { admitSubmission } from "../submission.ts";
+import type { FhirObject } from "../../../fhir/formats/json.ts";
+import type { FhirBackend, FhirCall, Submission } from "../backend.ts";
+import { fhirResponse, fhirTextResponse, outcome } from "../outcome.ts";
+import { admitSubmission, bindToPerson, type SubmittedEntry } from "../submission.ts";
 import { upstreamRequest, UpstreamFailure, type UpstreamAnswer } from "./client.ts";
 import {
   COMPARTMENT,
@@ -30,6 +30,7 @@ import {
 import type { UpstreamSettings } from "./config.ts";
 import { restrictedSearch, withinRestriction, type Restriction } from "./restriction.ts";
 import { maskBsn } from "../../../fhir/bsn.ts";
+import { responseBundleText, searchUrl, type ResponseEntry } from "../../../fhir/bundles.ts";
 
 const PERSON_TTL_MS = 60_000;
 const PERSON_CACHE_MAX = 10_000;
@@ -51,6 +52,15 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "obj
 
 function entriesOf(bundle: Bundle): Entry[] {
   return Array.isArray(bundle.entry) ? (bundle.entry.filter(isObject) as Entry[]) : [];
+}
+
+/**
+ * The self link: the RS's own URL with the parameters the client sent and the upstream was asked (the Person's
+ * filter and the restriction are the RS's, not the client's: left out, so no BSN or patient id shows).
+ */
+function selfLink(call: FhirCall, path: string, params: readonly [string, string][]): string {
+  const page = call.url.searchParams.get("_page");
+  return searchUrl(call.base, path, page !== null ? [["_page", page]] : params.filter(([k]) => k !== "_format"));
 }
 
 function failure(call: FhirCall, e: unknown): Response {
@@ -103,27 +113,36 @@ export class UpstreamBackend implements FhirBackend {
     log("warn", "resource.dropped", { requestId: call.requestId ?? null, upstream: this.s.key, type, count, reason });
   }
 
+  /**
+   * AS-6: the restriction of a type for this call: the Gegevensdienst's own (shared/catalogue.ts) and the
+   * deployment's (FHIR_UPSTREAMS `restrict`), both.
+   */
+  private restriction(call: FhirCall, type: string): Restriction {
+    const own = call.view.restrict[type];
+    return [...(own ? [...new URLSearchParams(own)] : []), ...(this.s.restrict.get(type) ?? [])];
+  }
+
   /** X-4, AS-6: the Person's (contained resources too), and within the Gegevensdienst's restriction of its type. */
-  private servable(r: unknown, person: Person): boolean {
+  private servable(call: FhirCall, r: unknown, person: Person): boolean {
     if (!isObject(r) || typeof r.resourceType !== "string") return false;
-    const restriction = this.s.restrict.get(r.resourceType);
-    return containedArePersons(r, person) && (!restriction || withinRestriction(r, restriction));
+    const restriction = this.restriction(call, r.resourceType);
+    return containedArePersons(r, person) && (restriction.length === 0 || withinRestriction(r, restriction));
   }
 
   private rsUrl(call: FhirCall, reference: string): string {
     return `${call.base}/${reference}`;
   }
 
-  async search(call: FhirCall, type: string): Promise<Response> {
+  async search(call: FhirCall, type: string, operation?: "$lastn"): Promise<Response> {
     if (!isSearchableType(type)) return outcome(403, "forbidden", `${type} is outside the Person's records: reach it through _include`);
     try {
       const person = await this.person(call);
-      let path = type;
+      let path = operation ? `${type}/${operation}` : type;
       let query = call.url.searchParams;
       const page = query.get("_page");
       if (page !== null) {
         if ([...query.keys()].some((k) => k !== "_page" && k !== "_format")) return outcome(400, "invalid", "_page cannot be combined with other parameters");
-        const p = readPage(page, type);
+        const p = readPage(page, type, operation);
         if (!p.ok) return outcome(p.status, p.code, p.diagnostics);
         path = p.value.path;
         query = p.value.query;
@@ -133,7 +152,7 @@ export class UpstreamBackend implements FhirBackend {
         if (repeated.some((v) => v !== value)) return outcome(403, "forbidden", "this page belongs to another search");
         query.delete(param);
       }
-      const checked = clientSearch(type, query, this.s.pagingParams);
+      const checked = clientSearch(type, query, this.s.pagingParams, operation);
       if (!checked.ok) return outcome(checked.status, checked.code, checked.diagnostics);
       let params = checked.value;
       let filter = compartmentFilter(type, person);
@@ -143,9 +162,9 @@ export class UpstreamBackend implements FhirBackend {
         params = params.filter(([k]) => k !== "_id");
         if (asked.length > 0) filter = ["_id", [...person.patientIds].filter((id) => asked.includes(id)).join(",")];
       }
-      if (person.patientIds.size === 0 || filter[1] === "") return fhirResponse(200, { resourceType: "Bundle", type: "searchset", total: 0, link: [{ relation: "self", url: call.url.href }], entry: [] });
+      if (person.patientIds.size === 0 || filter[1] === "") return fhirResponse(200, { resourceType: "Bundle", type: "searchset", total: 0, link: [{ relation: "self", url: selfLink(call, path, params) }] });
       // AS-6: a Gegevensdienst sharing its FHIR server with others stays within its own resources (issue 15 #2).
-      const narrowed = restrictedSearch(params, this.s.restrict.get(type) ?? ([] as Restriction));
+      const narrowed = restrictedSearch(params, this.restriction(call, type));
       if (!narrowed.ok) return outcome(narrowed.status, narrowed.code, narrowed.diagnostics);
       const pairs = [...narrowed.value, filter];
       const upstreamQuery = new URLSearchParams(pairs.filter(([k, v], i) => pairs.findIndex(([k2, v2]) => k2 === k && v2 === v) === i)).toString();
@@ -157,24 +176,24 @@ export class UpstreamBackend implements FhirBackend {
       if (answer.status !== 200 || !isObject(answer.json) || answer.json.resourceType !== "Bundle" || answer.json.type !== "searchset") {
         throw new UpstreamFailure(502, `the search answered HTTP ${answer.status} without a searchset Bundle`);
       }
-      return fhirResponse(200, this.personalBundle(call, type, answer.json, person));
+      return fhirResponse(200, this.personalBundle(call, type, answer.json, person, selfLink(call, path, params)));
     } catch (e) {
       return failure(call, e);
     }
   }
 
   /** The upstream's searchset, reduced to the Person's resources, its links pointing at the RS. */
-  private personalBundle(call: FhirCall, type: string, bundle: Bundle, person: Person): unknown {
+  private personalBundle(call: FhirCall, type: string, bundle: Bundle, person: Person, self: string): unknown {
     const entries = entriesOf(bundle);
     const isMatch = (e: Entry) => e.search?.mode !== "include" && e.search?.mode !== "outcome";
-    const matches = entries.filter(isMatch).filter((e) => isObject(e.resource) && e.resource.resourceType === type && belongsToPerson(e.resource, person) && this.servable(e.resource, person));
+    const matches = entries.filter(isMatch).filter((e) => isObject(e.resource) && e.resource.resourceType === type && belongsToPerson(e.resource, person) && this.servable(call, e.resource, person));
     const referenced = referencedKeys(matches.map((e) => e.resource), this.s.baseUrl);
     const includes = entries
       .filter((e) => e.search?.mode === "include")
       .filter((e) => {
         const r = e.resource;
         if (!isObject(r) || typeof r.resourceType !== "string" || typeof r.id !== "string" || !referenced.has(`${r.resourceType}/${r.id}`)) return false;
-        return (INCLUDABLE.has(r.resourceType) || belongsToPerson(r, person)) && this.servable(r, person);
+        return (INCLUDABLE.has(r.resourceType) || belongsToPerson(r, person)) && this.servable(call, r, person);
       });
     const dropped = entries.filter((e) => e.search?.mode !== "outcome").length - matches.length - includes.length;
     if (dropped > 0) this.dropped(call, type, dropped, "not the Person's, or outside the Gegevensdienst");
@@ -200,8 +219,8 @@ export class UpstreamBackend implements FhirBackend {
       type: "searchset",
       // A total counted before resources were dropped would tell the client about them: left out then.
       ...(dropped === 0 && typeof bundle.total === "number" ? { total: bundle.total } : {}),
-      link: [{ relation: "self", url: call.url.href }, ...links],
-      entry: [...matches.map((e) => entry(e, "match")), ...includes.map((e) => entry(e, "include"))],
+      link: [{ relation: "self", url: self }, ...links],
+      ...(matches.length + includes.length > 0 ? { entry: [...matches.map((e) => entry(e, "match")), ...includes.map((e) => entry(e, "include"))] } : {}),
     };
   }
 
@@ -214,15 +233,15 @@ export class UpstreamBackend implements FhirBackend {
       // Another patient's id is not even asked for.
       if (type === "Patient" && !person.patientIds.has(id)) return notKnown();
       if (person.patientIds.size === 0) return notKnown();
-      const restricted = this.s.restrict.get(type);
-      if (restricted) return await this.readBySearch(call, type, id, restricted, person);
+      const restricted = this.restriction(call, type);
+      if (restricted.length > 0) return await this.readBySearch(call, type, id, restricted, person);
       const answer = await this.get(call, `${type}/${id}`, `read ${type}`);
       if (answer.status === 404 || answer.status === 410) return notKnown();
       // Issue 15 #6: the upstream refusing the client's request is the client's error, never a 5xx.
       const refused = clientError(answer.status);
       if (refused) return refused;
       if (answer.status !== 200 || !isObject(answer.json) || answer.json.resourceType !== type || answer.json.id !== id) throw new UpstreamFailure(502, `the read answered HTTP ${answer.status} without the ${type}`);
-      const mine = type === "Binary" ? await this.binaryIsPersons(call, id, answer.json, person) : belongsToPerson(answer.json, person) && this.servable(answer.json, person);
+      const mine = type === "Binary" ? await this.binaryIsPersons(call, id, answer.json, person) : belongsToPerson(answer.json, person) && this.servable(call, answer.json, person);
       if (!mine) {
         this.dropped(call, type, 1);
         return notKnown();
@@ -234,12 +253,15 @@ export class UpstreamBackend implements FhirBackend {
   }
 
   /** A read of a restricted type: a search by _id within the restriction and the Person's filter. */
-  private async readBySearch(call: FhirCall, type: string, id: string, restricted: readonly [string, string][], person: Person): Promise<Response> {
-    const query = new URLSearchParams([["_id", id], ...restricted, compartmentFilter(type, person)]).toString();
+  private async readBySearch(call: FhirCall, type: string, id: string, restricted: Restriction, person: Person): Promise<Response> {
+    const narrowed = restrictedSearch([], restricted);
+    const query = new URLSearchParams([["_id", id], ...(narrowed.ok ? narrowed.value : []), compartmentFilter(type, person)]).toString();
     const answer = await this.get(call, `${type}?${query}`, `read ${type}`);
+    const refused = answer.status === 404 ? outcome(404, "not-found", `${type}/${id} is not known`) : clientError(answer.status);
+    if (refused) return refused;
     if (answer.status !== 200 || !isObject(answer.json) || answer.json.resourceType !== "Bundle") throw new UpstreamFailure(502, `the read answered HTTP ${answer.status} without a Bundle`);
     const found = entriesOf(answer.json).map((e) => e.resource).find((r) => isObject(r) && r.resourceType === type && r.id === id);
-    if (!found || !belongsToPerson(found, person) || !this.servable(found, person)) return outcome(404, "not-found", `${type}/${id} is not known`);
+    if (!found || !belongsToPerson(found, person) || !this.servable(call, found, person)) return outcome(404, "not-found", `${type}/${id} is not known`);
     return fhirResponse(200, maskBsn(found));
   }
 
@@ -259,35 +281,65 @@ export class UpstreamBackend implements FhirBackend {
     return false;
   }
 
-  async create(call: FhirCall, type: string | undefined, resources: readonly Json[], transaction: boolean): Promise<Response> {
+  /**
+   * Delen to the provider's own FHIR server: admitted and bound to the Person as in store mode (submission.ts), the
+   * Person's own Patient entries left out, then sent as a create, a transaction or a batch; the answer's locations
+   * become the RS's, and what comes back is checked to be the Person's and masked (X-4, X-8).
+   */
+  async submit(call: FhirCall, submission: Submission): Promise<Response> {
     try {
       const person = await this.person(call);
       const patientId = [...person.patientIds].sort()[0];
       if (patientId === undefined) return outcome(422, "processing", "the Person is not known at this provider");
+      const entries: readonly SubmittedEntry[] = submission.kind === "create" ? [{ resource: submission.resource }] : submission.entries;
+      const at = { patientIds: person.patientIds, bsn: person.bsn, bases: [this.s.baseUrl, call.base] };
       // X-4 (issue 15 #1): every reference must stay within the Person's records; those to compartment resources are read back.
-      const admitted = await admitSubmission(resources.map((resource) => ({ resource })), { patientIds: person.patientIds, bsn: person.bsn, bases: [this.s.baseUrl, call.base] }, (t, id) => this.isPersons(call, t, id, person));
-      if (!admitted.ok) return outcome(422, "business-rule", transaction ? `entry ${admitted.index}: ${admitted.problem}` : admitted.problem);
-      // The Person's reference is set by the RS in every resource, whatever the client sent (X-4).
-      const bound: Json[] = [];
-      for (const r of resources) {
-        const element = COMPARTMENT[r.resourceType as string]?.element;
-        if (!element || element.includes(".")) return outcome(400, "not-supported", `${String(r.resourceType)} cannot be shared here`);
-        const { id: _id, meta: _meta, ...rest } = r;
-        bound.push({ ...rest, [element]: { reference: `Patient/${patientId}` } });
+      const admitted = await admitSubmission(entries, at, (t, id) => this.isPersons(call, t, id, person));
+      if (!admitted.ok) return outcome(422, "business-rule", submission.kind === "create" ? admitted.problem : `entry ${admitted.index}: ${admitted.problem}`);
+      const bound = bindToPerson(entries, admitted.personEntries, at, `Patient/${patientId}`, false);
+      const prefer = call.prefer.return === "minimal" ? "return=minimal" : "return=representation";
+      if (submission.kind === "create") {
+        const b = bound[0];
+        if (!b) return outcome(422, "processing", "nothing to store");
+        const answer = await upstreamRequest(this.s, { method: "POST", path: b.type, body: JSON.stringify(b.resource), requestId: call.requestId, purpose: `create ${b.type}`, prefer });
+        const refused = answer.status >= 400 ? clientError(answer.status) : undefined;
+        if (refused) return refused;
+        if (answer.status >= 300) throw new UpstreamFailure(502, `the create answered HTTP ${answer.status}`);
+        const location = this.location(call, answer.headers.get("location") ?? answer.headers.get("content-location"));
+        const created = isObject(answer.json) && answer.json.resourceType === b.type && belongsToPerson(answer.json, person) && this.servable(call, answer.json, person) ? maskBsn(answer.json) : { resourceType: "OperationOutcome", issue: [{ severity: "information", code: "informational", diagnostics: "created" }] };
+        return fhirResponse(201, created, location ? { location } : {});
       }
-      const body = transaction
-        ? { resourceType: "Bundle", type: "transaction", entry: bound.map((r) => ({ fullUrl: `urn:uuid:${crypto.randomUUID()}`, resource: r, request: { method: "POST", url: r.resourceType } })) }
-        : bound[0]!;
-      const answer = await upstreamRequest(this.s, { method: "POST", path: transaction ? "" : type!, body: JSON.stringify(body), requestId: call.requestId, purpose: transaction ? "transaction" : `create ${type}` });
-      if (answer.status === 400 || answer.status === 422) return outcome(answer.status, "processing", "the provider's FHIR server did not accept the resource");
-      if (answer.status >= 300) throw new UpstreamFailure(502, `the create answered HTTP ${answer.status}`);
-      if (transaction) return fhirResponse(200, this.transactionAnswer(call, answer.json));
-      const location = this.location(call, answer.headers.get("location") ?? answer.headers.get("content-location"));
-      const created = isObject(answer.json) && answer.json.resourceType === type && belongsToPerson(answer.json, person) && this.servable(answer.json, person) ? maskBsn(answer.json) : { resourceType: "OperationOutcome", issue: [{ severity: "information", code: "informational", diagnostics: "created" }] };
-      return fhirResponse(201, created, location ? { location } : {});
+      const response: ResponseEntry[] = entries.map((_, index) => (admitted.personEntries.has(index) ? { status: "200 OK", fullUrl: `${call.base}/Patient/${patientId}`, location: `${call.base}/Patient/${patientId}` } : { status: "" }));
+      if (bound.length > 0) {
+        const bundle = { resourceType: "Bundle", type: submission.kind, entry: bound.map((b) => ({ ...(b.fullUrl ? { fullUrl: b.fullUrl } : {}), resource: b.resource, request: { method: "POST", url: b.type } })) };
+        const answer = await upstreamRequest(this.s, { method: "POST", path: "", body: JSON.stringify(bundle), requestId: call.requestId, purpose: submission.kind, prefer });
+        const refused = answer.status >= 400 ? clientError(answer.status) : undefined;
+        if (refused) return refused;
+        const expected = `${submission.kind}-response`;
+        if (answer.status >= 300 || !isObject(answer.json) || answer.json.resourceType !== "Bundle" || answer.json.type !== expected) throw new UpstreamFailure(502, `the ${submission.kind} answered HTTP ${answer.status} without a ${expected}`);
+        const answered = entriesOf(answer.json);
+        bound.forEach((b, i) => (response[b.index] = this.responseEntry(call, answered[i], person)));
+      }
+      return fhirTextResponse(200, responseBundleText(submission.kind === "batch" ? "batch-response" : "transaction-response", response));
     } catch (e) {
       return failure(call, e);
     }
+  }
+
+  /** One entry of the upstream's transaction- or batch-response, as the RS answers it. */
+  private responseEntry(call: FhirCall, e: Entry | undefined, person: Person): ResponseEntry {
+    const r = (e as { response?: { status?: unknown; location?: unknown; etag?: unknown; lastModified?: unknown } } | undefined)?.response;
+    const status = typeof r?.status === "string" ? r.status : "500 Internal Server Error";
+    const location = typeof r?.location === "string" ? this.location(call, r.location) : undefined;
+    const resource = e?.resource;
+    const body = isObject(resource) && belongsToPerson(resource, person) && this.servable(call, resource, person) ? { json: maskBsn(resource) as FhirObject } : undefined;
+    return {
+      status,
+      ...(location ? { location, fullUrl: location.replace(/\/_history\/[^/]+$/, "") } : {}),
+      ...(typeof r?.etag === "string" ? { etag: r.etag } : {}),
+      ...(typeof r?.lastModified === "string" ? { lastModified: r.lastModified } : {}),
+      ...(body ? { body } : {}),
+    };
   }
 
   /** Is `type/id` at the upstream one of the Person's resources? (A Delen reference must be; issue 15 #1.) */
@@ -302,18 +354,5 @@ export class UpstreamBackend implements FhirBackend {
     if (!upstream) return undefined;
     const m = /(?:^|\/)([A-Za-z]{1,64})\/([A-Za-z0-9\-.]{1,64})(\/_history\/[A-Za-z0-9\-.]{1,64})?\/?$/.exec(upstream);
     return m ? this.rsUrl(call, `${m[1]}/${m[2]}${m[3] ?? ""}`) : undefined;
-  }
-
-  private transactionAnswer(call: FhirCall, json: unknown): unknown {
-    if (!isObject(json) || json.resourceType !== "Bundle" || json.type !== "transaction-response") throw new UpstreamFailure(502, "the transaction answer is not a transaction-response Bundle");
-    return {
-      resourceType: "Bundle",
-      type: "transaction-response",
-      entry: entriesOf(json).map((e) => {
-        const r = (e as { response?: { status?: unknown; location?: unknown } }).response;
-        const location = typeof r?.location === "string" ? this.location(call, r.location) : undefined;
-        return { response: { status: typeof r?.status === "string" ? r.status : "201 Created", ...(location ? { location } : {}) } };
-      }),
-    };
   }
 }

@@ -19,15 +19,17 @@ export type Restriction = readonly (readonly [string, string])[];
  */
 export function restrictedSearch(params: readonly [string, string][], restriction: Restriction): Checked<[string, string][]> {
   const out = params.filter(([k]) => !restriction.some(([r]) => r === k));
-  for (const [name, allowed] of restriction) {
-    const allowedValues = new Set(splitValues(allowed));
+  for (const name of new Set(restriction.map(([r]) => r))) {
+    const alloweds = restriction.filter(([r]) => r === name).map(([, v]) => new Set(splitValues(v)));
     const asked = params.filter(([k]) => k === name);
     if (asked.length === 0) {
-      out.push([name, allowed]);
+      // The upstream gets one value per name (several restrictions of one name: the last, the deployment's own);
+      // every one of them is checked on what comes back (withinRestriction).
+      out.push([name, restriction.filter(([r]) => r === name).at(-1)![1]]);
       continue;
     }
     for (const [, value] of asked) {
-      if (!splitValues(value).every((v) => allowedValues.has(v))) {
+      if (!splitValues(value).every((v) => alloweds.every((allowed) => allowed.has(v)))) {
         return { ok: false, status: 403, code: "forbidden", diagnostics: `${name}=${value.slice(0, 80)} lies outside this Gegevensdienst` };
       }
       out.push([name, value]);
