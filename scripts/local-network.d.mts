@@ -75,7 +75,7 @@ export declare function startNetwork(options?: {
   authnOptions?: { oidc?: { clientAuth?: "private_key_jwt" | "client_secret_basic"; encryptIdToken?: boolean } };
   /** Where providers' data comes from: their FhirStore (default) or their own FHIR servers (X-4). */
   fhir?: "store" | "upstream";
-  fhirOptions?: { providers?: string[]; tokenTtlSeconds?: number };
+  fhirOptions?: { providers?: string[]; tokenTtlSeconds?: number; extraResources?: Record<string, Record<string, unknown>[]> };
   /** More Node-side peers: hostname -> service function. */
   nodeServices?: Record<string, (request: Request) => Promise<Response>>;
   /** X-9: the PGO Gezondheidskluis also logs Persons in through its own OpenID Connect provider. */

@@ -146,7 +146,7 @@ describe("X-4: Verzamelen from the providers' own FHIR servers, through an indep
 
 describe("AS-6 at a FHIR server shared by Gegevensdiensten (issue 15 #2)", () => {
   // The local network's upstream holds all of umcharderwijk's Gegevensdiensten on one server: BgZ (48, every
-  // Observation), lab results (24: the catalogue's lab categories, and the deployment's own category=laboratory)
+  // Observation), lab results (24: the catalogue's lab categories, and the deployment's own: the zib's SNOMED category or category=laboratory)
   // and self measurements (1005: the catalogue's self-measurement codes).
   it("each token gets its own Observations: asserted on what comes back", async () => {
     const lab = (await get("/24/fhir/Observation", await token("umcharderwijk", "24"))).body as unknown as Bundle;
@@ -312,6 +312,41 @@ describe("X-4: Delen through the RS, the Person's reference enforced", () => {
     expect(answer.entry.every((e) => e.response.location.startsWith(`https://${HOSTS.umcharderwijk}/5/fhir/Observation/`))).toBe(true);
     const created = upstream().created().slice(before);
     expect(created.map((r) => r.subject)).toEqual([{ reference: "Patient/pat-jansen" }, { reference: "Patient/pat-jansen" }]);
+  });
+
+  // Documents (1051): a Binary names no patient, so what the upstream answers for it is served back only when it
+  // is the document that was sent; every other resource of the answer must be the Person's (X-4).
+  const documents = (pdf: string) => ({
+    resourceType: "Bundle",
+    type: "batch",
+    entry: [
+      { fullUrl: "urn:uuid:7d5c1a7e-2f0b-4c55-9a43-0d7c0b1e0001", resource: { resourceType: "Binary", contentType: "application/pdf", content: pdf }, request: { method: "POST", url: "Binary" } },
+      {
+        fullUrl: "urn:uuid:7d5c1a7e-2f0b-4c55-9a43-0d7c0b1e0002",
+        resource: { resourceType: "DocumentReference", status: "current", type: { coding: [{ system: "http://loinc.org", code: "11488-4" }] }, indexed: "2026-11-30T10:00:00+01:00", content: [{ attachment: { contentType: "application/pdf", url: "urn:uuid:7d5c1a7e-2f0b-4c55-9a43-0d7c0b1e0001" } }] },
+        request: { method: "POST", url: "DocumentReference" },
+      },
+    ],
+  });
+  const PDF = btoa("%PDF-1.7\n% a letter of the Person's own\n%%EOF\n");
+
+  it("batch of documents: the Binary sent comes back with its DocumentReference", async () => {
+    const res = await post("/1051/fhir", documents(PDF), "1051");
+    expect(res.status).toBe(200);
+    const answer = (await res.json()) as { entry: { resource?: { resourceType: string; content?: unknown } }[] };
+    expect(answer.entry.map((e) => e.resource?.resourceType)).toEqual(["Binary", "DocumentReference"]);
+    expect(answer.entry[0]!.resource!.content).toBe(PDF);
+  });
+
+  it("batch of documents answered with another patient's Binary and DocumentReference: neither is served", async () => {
+    upstream().behaviour.foreignRepresentation = true;
+    const res = await post("/1051/fhir", documents(PDF), "1051");
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    const answer = JSON.parse(text) as { entry: { resource?: unknown; response: { status: string } }[] };
+    expect(answer.entry.map((e) => e.resource)).toEqual([undefined, undefined]);
+    expect(answer.entry.map((e) => e.response.status)).toEqual(["201 Created", "201 Created"]);
+    expect(text).not.toMatch(/devries/);
   });
 });
 

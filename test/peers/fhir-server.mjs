@@ -1,15 +1,17 @@
 // A provider's own FHIR STU3 server for tests and `FHIR=upstream npm run simulate` (SPEC X-4): built on
 // @asymmetrik/node-fhir-server-core (Express routing, parameter handling, FHIR content types) with its own
-// in-memory data of several Persons, independent of the product's FhirStore. It runs on a loopback port and
+// in-memory data of several Persons, independent of the product's FhirStore, and a search of its own
+// (fhir-search.mjs: HL7's SearchParameter expressions evaluated with fhirpath.js at query time, no index). It runs on a loopback port and
 // the local network routes `fhir.<provider>.localhost` to `handle`, which stands where the provider's TLS
 // terminator stands: it accepts a bearer token (static, or issued by its own client_credentials token
 // endpoint with a short lifetime) or a verified client certificate (request.cf.tlsClientAuth).
 //
 // `behaviour` makes it misbehave in one way at a time: leak another patient's resources, go down, answer
 // slowly, answer 500, malformed JSON, 10 MB, the wrong content type, or expire every token it issued; ignore
-// search parameters it is sent, carry another patient's Patient as a contained resource, or hand out a paging
-// link that names another patient.
+// search parameters it is sent, carry another patient's Patient as a contained resource, hand out a paging
+// link that names another patient, or answer a transaction with another patient's resources.
 import { randomBytes, randomUUID } from "node:crypto";
+import { includedResources, searchResources } from "./fhir-search.mjs";
 import { createRequire } from "node:module";
 import http from "node:http";
 
@@ -18,16 +20,12 @@ const { initialize, constants } = require("@asymmetrik/node-fhir-server-core");
 const express = require("express");
 
 const VERSION = "3_0_1";
-/**
- * node-fhir-server-core 2.2.5 cannot serve STU3 AllergyIntolerance (its parameter and controller indexes
- * leave it out), so this one type is routed here in the same Express app, with the same search function.
- */
-const OWN_ROUTES = new Set(["AllergyIntolerance"]);
-const TYPES = [
-  "Patient", "Condition", "Observation", "AllergyIntolerance", "MedicationStatement", "Medication", "Immunization", "Practitioner",
-  "DocumentReference", "DocumentManifest", "Binary", "Specimen", "DiagnosticReport",
-];
-const REFERENCE_PARAMS = { patient: ["subject", "patient"], subject: ["subject", "patient"] };
+/** The types node-fhir-server-core 2.2.5 routes for this server (reads by id, creates, its CapabilityStatement);
+ * every other STU3 type (its indexes leave out AllergyIntolerance, Observation's $lastn, ...) is routed here in
+ * the same Express app. Searches of every type are routed here, before the framework's: its parameter check
+ * refuses a parameter given twice (sanitize wants one string), and a period is `date=ge..&date=le..` (Nictiz's
+ * self-measurement and document scripts). */
+const CORE_TYPES = ["Patient", "Condition", "Observation", "MedicationStatement", "Medication", "Immunization", "Practitioner", "DocumentReference", "DocumentManifest", "Binary", "Specimen", "DiagnosticReport"];
 
 export const DEFAULT_UPSTREAM_BEHAVIOUR = Object.freeze({
   leak: false, down: false, status: null, delayMs: 0, malformed: false, hugeBytes: 0, contentType: null, pageSize: 50,
@@ -37,23 +35,22 @@ export const DEFAULT_UPSTREAM_BEHAVIOUR = Object.freeze({
   containForeignPatient: false,
   /** Its next links name another patient. */
   foreignNextLink: false,
+  /** A transaction's or batch's answer carries, per entry, another patient's resource of that type instead. */
+  foreignRepresentation: false,
 });
 
 const FOREIGN_PATIENT = { resourceType: "Patient", id: "stranger", identifier: [{ system: "http://fhir.nl/fhir/NamingSystem/bsn", value: "999990020" }], name: [{ family: "de Vries", given: ["Petra"] }] };
-
-function tokenValue(resource, field) {
-  const v = resource[field];
-  const values = Array.isArray(v) ? v : v === undefined ? [] : [v];
-  return values.flatMap((x) => (typeof x === "string" ? [x] : x?.coding ? x.coding.map((c) => c.code) : x?.code ? [x.code] : []));
-}
 
 /**
  * @param {{ host: string, resources: object[], bearerTokens?: string[], client?: { id: string, secret: string }, tokenTtlSeconds?: number, mtlsClients?: string[] }} options
  */
 export async function createFhirUpstream({ host, resources, bearerTokens = [], client, tokenTtlSeconds = 300, mtlsClients = [] }) {
-  const data = new Map(TYPES.map((t) => [t, new Map()]));
-  for (const r of resources) data.get(r.resourceType)?.set(r.id, structuredClone(r));
+  const types = [...new Set([...CORE_TYPES, ...resources.map((r) => r.resourceType)])];
+  const data = new Map(types.map((t) => [t, new Map()]));
+  for (const r of resources) data.get(r.resourceType).set(r.id, structuredClone(r));
+  const all = () => [...data.values()].flatMap((m) => [...m.values()]);
   const issued = new Map(); // token -> expiresAt
+  const createdOrder = [];
   const base = `https://${host}/${VERSION}`;
 
   const upstream = {
@@ -70,7 +67,8 @@ export async function createFhirUpstream({ host, resources, bearerTokens = [], c
     expireTokens() {
       for (const t of issued.keys()) issued.set(t, 0);
     },
-    created: () => [...data.values()].flatMap((m) => [...m.values()]).filter((r) => r.meta?.source === "created"),
+    /** What was created through its API, in order (not what it was started with). */
+    created: () => [...createdOrder],
     async handle(request) {
       const url = new URL(request.url);
       const b = upstream.behaviour;
@@ -120,26 +118,13 @@ export async function createFhirUpstream({ host, resources, bearerTokens = [], c
     return new Response(JSON.stringify({ access_token: t, token_type: "Bearer", expires_in: tokenTtlSeconds }), { status: 200, headers: { "content-type": "application/json", "cache-control": "no-store" } });
   }
 
-  /** The server's own search: its data, its filters, HAPI-style paging; another patient's data if told to leak. */
-  function search(type, rawQuery) {
+  /** The server's own search (fhir-search.mjs), HAPI-style paging; another patient's data if told to leak. */
+  function search(type, rawQuery, lastn = false) {
     const query = Object.fromEntries(Object.entries(rawQuery).filter(([k]) => !upstream.behaviour.ignore.includes(k)));
-    let found = [...data.get(type).values()];
-    const ids = query._id?.split(",");
-    if (ids) found = found.filter((r) => ids.includes(r.id));
-    for (const param of ["patient", "subject", "beneficiary"]) {
-      if (!query[param]) continue;
-      const refs = String(query[param]).split(",");
-      found = found.filter((r) => (REFERENCE_PARAMS[param] ?? [param]).some((f) => refs.includes(r[f]?.reference)));
-    }
-    if (query.identifier) {
-      const [system, value] = String(query.identifier).split("|");
-      found = found.filter((r) => (r.identifier ?? []).some((i) => i.system === system && i.value === value));
-    }
-    for (const param of ["category", "status", "code", "clinical-status"]) {
-      if (!query[param]) continue;
-      const wanted = String(query[param]).split(",").map((v) => v.split("|").pop());
-      found = found.filter((r) => tokenValue(r, param === "clinical-status" ? "clinicalStatus" : param).some((v) => wanted.includes(v)));
-    }
+    const pairs = Object.entries(query).flatMap(([k, v]) => [].concat(v).map((x) => [k, String(x)]));
+    const result = searchResources(all(), type, pairs, { lastn });
+    if (result.error) return { status: 400, body: { resourceType: "OperationOutcome", issue: [{ severity: "error", code: "not-supported", diagnostics: result.error }] } };
+    const found = result.found;
     if (upstream.behaviour.leak && type !== "Patient") {
       const foreign = [...data.get(type).values()].find((r) => !found.includes(r));
       if (foreign) found.push(foreign);
@@ -147,21 +132,10 @@ export async function createFhirUpstream({ host, resources, bearerTokens = [], c
     const pageSize = Number(query._count ?? upstream.behaviour.pageSize);
     const offset = Number(query._getpagesoffset ?? 0);
     const page = found.slice(offset, offset + pageSize);
-    const includes = [];
-    for (const inc of [].concat(query._include ?? [])) {
-      const [, field] = inc.split(":");
-      const element = field === "general-practitioner" ? "generalPractitioner" : field === "medication" ? "medicationReference" : field;
-      for (const r of page) {
-        for (const ref of [].concat(r[element] ?? [])) {
-          const [t, id] = String(ref.reference ?? "").split("/");
-          const target = data.get(t)?.get(id);
-          if (target && !includes.includes(target)) includes.push(target);
-        }
-      }
-      if (upstream.behaviour.leak) {
-        const stranger = [...data.get("Practitioner").values()].find((p) => !includes.includes(p));
-        if (stranger) includes.push(stranger);
-      }
+    const includes = includedResources(all(), page, pairs);
+    if (upstream.behaviour.leak && [].concat(query._include ?? []).length > 0) {
+      const stranger = [...data.get("Practitioner").values()].find((p) => !includes.includes(p));
+      if (stranger) includes.push(stranger);
     }
     const self = new URLSearchParams(Object.entries(query).flatMap(([k, v]) => [].concat(v).map((x) => [k, x])));
     const link = [{ relation: "self", url: `${base}/${type}?${self}` }];
@@ -173,25 +147,24 @@ export async function createFhirUpstream({ host, resources, bearerTokens = [], c
       link.push({ relation: "next", url: next });
     }
     const dressed = (r) => (upstream.behaviour.containForeignPatient && r.resourceType !== "Patient" ? { ...r, contained: [FOREIGN_PATIENT] } : r);
-    return {
+    return { status: 200, body: {
       resourceType: "Bundle",
       id: randomUUID(),
       type: "searchset",
       total: found.length,
       link,
       entry: [...page.map((r) => ({ fullUrl: `${base}/${type}/${r.id}`, resource: dressed(r), search: { mode: "match" } })), ...includes.map((r) => ({ fullUrl: `${base}/${r.resourceType}/${r.id}`, resource: r, search: { mode: "include" } }))],
-    };
+    } };
   }
 
-  function store(resource) {
-    const id = randomUUID();
-    const saved = { ...resource, id, meta: { versionId: "1", lastUpdated: new Date().toISOString(), source: "created" } };
+  function store(resource, id = randomUUID()) {
+    const saved = { ...resource, id, meta: { ...resource.meta, versionId: "1", lastUpdated: new Date().toISOString() } };
     data.get(saved.resourceType)?.set(id, saved);
+    createdOrder.push(saved);
     return saved;
   }
 
   const service = (type) => ({
-    search: async (_args, { req }) => search(type, req.query),
     searchById: async (args) => {
       const r = data.get(type).get(args.id);
       return r && upstream.behaviour.containForeignPatient && type !== "Patient" ? { ...r, contained: [FOREIGN_PATIENT] } : (r ?? null);
@@ -202,19 +175,34 @@ export async function createFhirUpstream({ host, resources, bearerTokens = [], c
   const app = express();
   app.disable("x-powered-by");
   // Raw text for creates and transactions (the framework's own parser would want its content-type list).
-  app.use(express.text({ type: ["application/fhir+json", "application/json"], limit: "2mb" }));
+  app.use(express.text({ type: ["application/fhir+json", "application/json"], limit: "16mb" }));
   // Transactions at the base, which the framework leaves to the implementer.
   app.post(`/${VERSION}`, (req, res) => {
     const bundle = JSON.parse(req.body);
-    if (bundle.resourceType !== "Bundle" || bundle.type !== "transaction") return res.status(400).type("application/fhir+json").send({ resourceType: "OperationOutcome", issue: [{ severity: "error", code: "invalid" }] });
-    const entry = bundle.entry.map((e) => {
-      const saved = store(e.resource);
-      return { response: { status: "201 Created", location: `${saved.resourceType}/${saved.id}/_history/1` } };
+    if (bundle.resourceType !== "Bundle" || (bundle.type !== "transaction" && bundle.type !== "batch")) return res.status(400).type("application/fhir+json").send({ resourceType: "OperationOutcome", issue: [{ severity: "error", code: "invalid" }] });
+    // Transaction semantics: references to another entry's fullUrl become the id given to that entry.
+    const ids = new Map(bundle.entry.filter((e) => e.fullUrl).map((e) => [e.fullUrl, { type: e.resource.resourceType, id: randomUUID() }]));
+    const text = JSON.stringify(bundle.entry.map((e) => e.resource)).replace(/"reference":"(urn:(?:uuid|oid):[^"]+)"/g, (m, url) => (ids.has(url) ? `"reference":"${ids.get(url).type}/${ids.get(url).id}"` : m));
+    const representation = (req.get("prefer") ?? "").includes("return=representation");
+    const entry = JSON.parse(text).map((r, i) => {
+      const saved = store(r, ids.get(bundle.entry[i].fullUrl)?.id ?? randomUUID());
+      const shown = upstream.behaviour.foreignRepresentation ? [...data.get(saved.resourceType).values()].find((x) => /devries/.test(x.id)) ?? saved : saved;
+      return { ...(representation ? { resource: shown } : {}), response: { status: "201 Created", location: `${saved.resourceType}/${saved.id}/_history/1` } };
     });
-    res.status(200).type("application/fhir+json").send({ resourceType: "Bundle", type: "transaction-response", entry });
+    res.status(200).type("application/fhir+json").send({ resourceType: "Bundle", type: `${bundle.type}-response`, entry });
   });
-  for (const type of OWN_ROUTES) {
-    app.get(`/${VERSION}/${type}`, (req, res) => res.type("application/fhir+json").send(search(type, req.query)));
+  // A RegExp: Express 4's path syntax would read `$` as the end of the pattern.
+  app.get(new RegExp(`^/${VERSION}/Observation/\\$lastn$`), (req, res) => {
+    const r = search("Observation", req.query, true);
+    res.status(r.status).type("application/fhir+json").send(r.body);
+  });
+  for (const type of types) {
+    app.get(`/${VERSION}/${type}`, (req, res) => {
+      const r = search(type, req.query);
+      res.status(r.status).type("application/fhir+json").send(r.body);
+    });
+  }
+  for (const type of types.filter((t) => !CORE_TYPES.includes(t))) {
     app.get(`/${VERSION}/${type}/:id`, (req, res) => {
       const r = data.get(type).get(req.params.id);
       return r ? res.type("application/fhir+json").send(r) : res.status(404).type("application/fhir+json").send({ resourceType: "OperationOutcome", issue: [{ severity: "error", code: "not-found" }] });
@@ -222,7 +210,7 @@ export async function createFhirUpstream({ host, resources, bearerTokens = [], c
   }
   initialize(
     {
-      profiles: Object.fromEntries(TYPES.filter((t) => !OWN_ROUTES.has(t)).map((t) => [t.toLowerCase(), { service: service(t), versions: [constants.VERSIONS["3_0_1"]] }])),
+      profiles: Object.fromEntries(CORE_TYPES.map((t) => [t.toLowerCase(), { service: service(t), versions: [constants.VERSIONS["3_0_1"]] }])),
       server: { port: 0 },
       logging: { level: "error" },
     },

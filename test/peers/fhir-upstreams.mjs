@@ -15,9 +15,10 @@ const PLAN = {
 const resourcesOf = (naam) => fhirResources(naam);
 
 /**
- * @param {{ providers?: string[], tokenTtlSeconds?: number }} options
+ * @param {{ providers?: string[], tokenTtlSeconds?: number, extraResources?: Record<string, object[]> }} options
+ *   `extraResources`: more of a provider's records (the qualification loads Nictiz's fixtures this way).
  */
-export async function createFhirUpstreams({ providers = ["umcharderwijk@medmij"], tokenTtlSeconds = 300 } = {}) {
+export async function createFhirUpstreams({ providers = ["umcharderwijk@medmij"], tokenTtlSeconds = 300, extraResources = {} } = {}) {
   const upstreams = {};
   const nodeServices = {};
   const secrets = {};
@@ -28,7 +29,7 @@ export async function createFhirUpstreams({ providers = ["umcharderwijk@medmij"]
     const bearer = randomBytes(24).toString("base64url");
     const upstream = await createFhirUpstream({
       host: plan.host,
-      resources: resourcesOf(naam),
+      resources: [...resourcesOf(naam), ...(extraResources[naam] ?? [])],
       client: plan.auth === "client_credentials" ? client : undefined,
       bearerTokens: plan.auth === "bearer" ? [bearer] : [],
       mtlsClients: plan.auth === "mtls" ? ["delinde.zorgbridge.localhost"] : [],
@@ -48,7 +49,7 @@ export async function createFhirUpstreams({ providers = ["umcharderwijk@medmij"]
     secrets[naam] = {
       entries: {
         [naam.replace(/@medmij$/, "")]: entry,
-        [`${naam.replace(/@medmij$/, "")}~24`]: { ...entry, restrict: { Observation: "category=laboratory" } },
+        [`${naam.replace(/@medmij$/, "")}~24`]: { ...entry, restrict: { Observation: "category=http://snomed.info/sct|49581000146104,laboratory" } },
       },
       bindings: plan.auth === "client_credentials" ? { [plan.binding]: client.secret } : plan.auth === "bearer" ? { [plan.binding]: bearer } : {},
       mtls: plan.auth === "mtls" ? { [plan.binding]: "delinde.zorgbridge.localhost" } : {},

@@ -309,7 +309,11 @@ export class UpstreamBackend implements FhirBackend {
         const created = isObject(answer.json) && answer.json.resourceType === b.type && belongsToPerson(answer.json, person) && this.servable(call, answer.json, person) ? maskBsn(answer.json) : { resourceType: "OperationOutcome", issue: [{ severity: "information", code: "informational", diagnostics: "created" }] };
         return fhirResponse(201, created, location ? { location } : {});
       }
-      const response: ResponseEntry[] = entries.map((_, index) => (admitted.personEntries.has(index) ? { status: "200 OK", fullUrl: `${call.base}/Patient/${patientId}`, location: `${call.base}/Patient/${patientId}` } : { status: "" }));
+      // The Person's own Patient entries answer with their Patient as the provider has it (masked, X-8), as in store mode.
+      const own = admitted.personEntries.size > 0 && call.prefer.return !== "minimal" ? await this.personsPatient(call, patientId, person) : undefined;
+      const response: ResponseEntry[] = entries.map((_, index) =>
+        admitted.personEntries.has(index) ? { status: "200 OK", fullUrl: `${call.base}/Patient/${patientId}`, location: `${call.base}/Patient/${patientId}`, ...(own ? { body: { json: own } } : {}) } : { status: "" },
+      );
       if (bound.length > 0) {
         const bundle = { resourceType: "Bundle", type: submission.kind, entry: bound.map((b) => ({ ...(b.fullUrl ? { fullUrl: b.fullUrl } : {}), resource: b.resource, request: { method: "POST", url: b.type } })) };
         const answer = await upstreamRequest(this.s, { method: "POST", path: "", body: JSON.stringify(bundle), requestId: call.requestId, purpose: submission.kind, prefer });
@@ -318,7 +322,7 @@ export class UpstreamBackend implements FhirBackend {
         const expected = `${submission.kind}-response`;
         if (answer.status >= 300 || !isObject(answer.json) || answer.json.resourceType !== "Bundle" || answer.json.type !== expected) throw new UpstreamFailure(502, `the ${submission.kind} answered HTTP ${answer.status} without a ${expected}`);
         const answered = entriesOf(answer.json);
-        bound.forEach((b, i) => (response[b.index] = this.responseEntry(call, answered[i], person)));
+        bound.forEach((b, i) => (response[b.index] = this.responseEntry(call, answered[i], person, b.resource)));
       }
       return fhirTextResponse(200, responseBundleText(submission.kind === "batch" ? "batch-response" : "transaction-response", response));
     } catch (e) {
@@ -327,12 +331,14 @@ export class UpstreamBackend implements FhirBackend {
   }
 
   /** One entry of the upstream's transaction- or batch-response, as the RS answers it. */
-  private responseEntry(call: FhirCall, e: Entry | undefined, person: Person): ResponseEntry {
+  private responseEntry(call: FhirCall, e: Entry | undefined, person: Person, sent: Record<string, unknown>): ResponseEntry {
     const r = (e as { response?: { status?: unknown; location?: unknown; etag?: unknown; lastModified?: unknown } } | undefined)?.response;
     const status = typeof r?.status === "string" ? r.status : "500 Internal Server Error";
     const location = typeof r?.location === "string" ? this.location(call, r.location) : undefined;
     const resource = e?.resource;
-    const body = isObject(resource) && belongsToPerson(resource, person) && this.servable(call, resource, person) ? { json: maskBsn(resource) as FhirObject } : undefined;
+    // A Binary names no patient: the one it answers is served back only as the very document the Person sent.
+    const theirs = isObject(resource) && (isEcho(resource, sent) || (belongsToPerson(resource, person) && this.servable(call, resource, person)));
+    const body = theirs ? { json: maskBsn(resource) as FhirObject } : undefined;
     return {
       status,
       ...(location ? { location, fullUrl: location.replace(/\/_history\/[^/]+$/, "") } : {}),
@@ -340,6 +346,13 @@ export class UpstreamBackend implements FhirBackend {
       ...(typeof r?.lastModified === "string" ? { lastModified: r.lastModified } : {}),
       ...(body ? { body } : {}),
     };
+  }
+
+  /** The Person's Patient at the upstream, masked; undefined when it cannot be read as theirs. */
+  private async personsPatient(call: FhirCall, id: string, person: Person): Promise<FhirObject | undefined> {
+    const answer = await this.get(call, `Patient/${id}`, "the Person's Patient");
+    const ok = answer.status === 200 && isObject(answer.json) && answer.json.resourceType === "Patient" && answer.json.id === id && belongsToPerson(answer.json, person);
+    return ok ? (maskBsn(answer.json) as FhirObject) : undefined;
   }
 
   /** Is `type/id` at the upstream one of the Person's resources? (A Delen reference must be; issue 15 #1.) */
@@ -355,4 +368,9 @@ export class UpstreamBackend implements FhirBackend {
     const m = /(?:^|\/)([A-Za-z]{1,64})\/([A-Za-z0-9\-.]{1,64})(\/_history\/[A-Za-z0-9\-.]{1,64})?\/?$/.exec(upstream);
     return m ? this.rsUrl(call, `${m[1]}/${m[2]}${m[3] ?? ""}`) : undefined;
   }
+}
+
+/** Is this Binary of an answer the one that was sent (same content type and content)? */
+function isEcho(resource: Record<string, unknown>, sent: Record<string, unknown>): boolean {
+  return resource.resourceType === "Binary" && sent.resourceType === "Binary" && typeof sent.content === "string" && resource.content === sent.content && resource.contentType === sent.contentType;
 }
