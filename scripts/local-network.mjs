@@ -29,8 +29,8 @@ export const HOSTS = {
   operatorZorgbridge: "feed.zorgbridge.localhost",
 };
 
-/** The Zorgbridge operator credential; a fresh one per network. */
-export const OPERATOR_TOKEN = randomBytes(32).toString("base64url");
+/** The Zorgbridge operator credential: OPERATOR_TOKEN from the environment, else a fresh one per network. */
+export const OPERATOR_TOKEN = process.env.OPERATOR_TOKEN || randomBytes(32).toString("base64url");
 
 const sqlite = (className) => ({ className, useSQLite: true });
 

@@ -27,6 +27,10 @@ if (net.layout.some((w) => w.name.startsWith("dvp-"))) {
 if (fhir === "upstream") for (const [naam, u] of Object.entries(net.upstreams)) console.log(`\n${naam} serves from its own FHIR server ${u.baseUrl}`);
 console.log(`\nPerson authentication: ${authn}${authn === "digid-sim" ? " (AUTHN=digid-saml or AUTHN=oidc for the production adapters)" : ""}`);
 console.log(`\nRegistratie admin token (PUT /admin/lists/<file>): ${net.adminToken}`);
+if (net.layout.some((w) => w.hostnames.includes(HOSTS.operatorZorgbridge))) {
+  console.log(`Operator feed (X-10) of Zorgbridge: ${net.base(HOSTS.operatorZorgbridge)}/<zorgaanbieder>/fhir, Authorization: Bearer ${net.operatorToken}`);
+  console.log(`  load Nictiz's qualification fixtures into umcharderwijk: OPERATOR_TOKEN=${net.operatorToken} npm run load:nictiz`);
+}
 console.log("Lists refresh on every node every 5 minutes. Ctrl-C to stop.\n");
 
 const timer = setInterval(() => net.refreshLists().catch((e) => console.error("refresh failed:", e)), 5 * 60_000);

@@ -4,18 +4,15 @@
  * real tokens obtained the way a PGO obtains them (authorize, the DigiD simulator, consent, token over the mTLS
  * stand-in). The data: each standard's `_LoadResources` script, run against the provider's operator interface
  * (X-10) in store mode, or into the provider's own FHIR server in upstream mode.
- *
- * Nictiz's fixtures carry the BSN masked; a provider's own system has the real one. The load therefore puts the
- * BSN of each qualification patient (test/fixtures/nictiz/QualificationTokens.json) into its Patient as it is sent:
- * the one change to Nictiz's material, and only on the way in.
+ * Either way each Patient carries its real BSN, as a provider's system has it (scripts/nictiz-load.mjs).
  */
 import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { HOSTS, type LocalNetwork } from "../../scripts/local-network.mjs";
+import { loadNictiz, NICTIZ_DIR, withBsn } from "../../scripts/nictiz-load.mjs";
 import { NetBrowser, field } from "../e2e/browser.ts";
 import { createVariableScope, hasFailures, listCertScripts, loadQualificationTokens, loadTestScript, parseFhirXml, runTestScript, type ScriptReport } from "../testscript/index.mjs";
 
-export const NICTIZ = fileURLToPath(new URL("../fixtures/nictiz/", import.meta.url));
+export const NICTIZ = NICTIZ_DIR;
 export const PROVIDER = "umcharderwijk@medmij";
 const CLIENT = HOSTS.dvpKluis;
 const REDIRECT = `https://${CLIENT}/oauth/callback`;
@@ -54,36 +51,9 @@ export function networkFetch(net: LocalNetwork, transform?: (url: URL, init: { m
   };
 }
 
-const MASKED_BSN = /(<system value="http:\/\/fhir\.nl\/fhir\/NamingSystem\/bsn"\/>\s*)<value>\s*<extension url="http:\/\/hl7\.org\/fhir\/StructureDefinition\/data-absent-reason">\s*<valueCode value="masked"\/>\s*<\/extension>\s*<\/value>/;
-
-/** The BSN a provider's system has for a qualification patient, put into the Patient it sends. */
-export function withBsn(xml: string, bsn: string): string {
-  return xml.replace(MASKED_BSN, `$1<value value="${bsn}"/>`);
-}
-
-/** Runs each standard's `_LoadResources` script against the provider's operator interface (store mode). */
-export async function loadIntoStore(net: LocalNetwork): Promise<ScriptReport[]> {
-  const patients = loadQualificationTokens();
-  const bsnOf = new Map(patients.map((p) => [p.resourceId, p.bsn!]));
-  const operator = `Bearer ${net.operatorToken}`;
-  const fetch = networkFetch(net, (url, init) => {
-    const m = /\/Patient\/([A-Za-z0-9\-.]+)$/.exec(url.pathname);
-    return init.method === "PUT" && m && init.body && bsnOf.has(m[1]!) ? withBsn(init.body, bsnOf.get(m[1]!)!) : undefined;
-  });
-  const reports: ScriptReport[] = [];
-  for (const s of STANDARDS) {
-    for (const path of listCertScripts(`${NICTIZ}${s.standard}`, "_LoadResources")) {
-      reports.push(
-        await runTestScript(path, {
-          baseUrl: `https://${HOSTS.operatorZorgbridge}/${PROVIDER.replace(/@medmij$/, "")}/fhir`,
-          fetch,
-          tokenFor: Object.fromEntries(patients.map((p) => [p.resourceId, operator])),
-          secrets: [net.operatorToken],
-        }),
-      );
-    }
-  }
-  return reports;
+/** Runs each standard's `_LoadResources` script against the provider's operator interface (store mode, X-10). */
+export function loadIntoStore(net: LocalNetwork): Promise<ScriptReport[]> {
+  return loadNictiz({ baseUrl: `https://${HOSTS.operatorZorgbridge}/${PROVIDER.replace(/@medmij$/, "")}/fhir`, operatorToken: net.operatorToken, fetch: networkFetch(net) });
 }
 
 /** A token for one qualification patient and Gegevensdienst, as the PGO gets one: authorize, DigiD, consent, token. */
