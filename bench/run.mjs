@@ -6,7 +6,9 @@
 //   - a cost breakdown of the token and resource paths, one step more at each level (bench/workers);
 //   - single-object saturation of GrantStore, RateLimiter, AuthorizationSessions and FhirStore
 //     (the figures docs/capacity.md is derived from);
-//   - the full authorize -> DigiD -> consent -> token -> resource flow at 50 and at 200 users.
+//   - the full authorize -> DigiD -> consent -> token -> resource flow at 50 and at 200 users;
+//   - a Person's whole BgZ collection (Nictiz's scenario 1.1, 28 queries in sequence on one token, issue 16) at 50
+//     users, store and upstream mode, JSON and XML, and its heaviest single query ($lastn with includes).
 // Every scenario runs BENCH_RUNS times (default 3), interleaved in rounds so drift hits all alike; the
 // median is reported with min and max. Durable Object round trips per request come from the DVZA's
 // metrics endpoint. Every run is appended to bench/results.json.
@@ -20,6 +22,9 @@ import { cpus, totalmem } from "node:os";
 import { HOSTS, startNetwork } from "../scripts/local-network.mjs";
 import { issueCodes } from "./grants.mjs";
 import { fullFlow } from "./flow.mjs";
+import { bgzCollection, collections, heaviestQuery } from "./bgz.mjs";
+import { loadNictiz, nictizResources } from "../scripts/nictiz-load.mjs";
+import { formatReport, hasFailures } from "../test/testscript/index.mjs";
 import { percentile, request } from "./http.mjs";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -69,24 +74,34 @@ const net = await startNetwork({
     RATE_LIMITS: JSON.stringify({ authorize: UNLIMITED, token: UNLIMITED, resource: UNLIMITED }),
     METRICS_TOKEN,
   },
-  // ziekenhuisoost serves from its own FHIR server (X-4, bearer secret); the others from their FhirStore.
+  // ziekenhuisoost serves from its own FHIR server (X-4, bearer secret), Nictiz's fixtures among its data; the
+  // others from their FhirStore.
   fhir: "upstream",
-  fhirOptions: { providers: ["ziekenhuisoost@medmij"] },
+  fhirOptions: { providers: ["ziekenhuisoost@medmij"], extraResources: { "ziekenhuisoost@medmij": nictizResources() } },
 });
 const port = net.port;
+// Nictiz's fixtures into umcharderwijk's FhirStore through its operator feed, as a provider's system sends them.
+const BGZ = bgzCollection();
+if (!ONLY || ONLY.test("BgZ") || ONLY.test("$lastn")) {
+  const loaded = await loadNictiz({ baseUrl: `${net.base(HOSTS.operatorZorgbridge)}/umcharderwijk/fhir`, operatorToken: net.operatorToken, fetch: net.fetch });
+  if (hasFailures(loaded)) throw new Error(`loading Nictiz's fixtures failed:\n${formatReport(loaded.filter((r) => hasFailures(r)))}`);
+}
 
 // ---- grants and tokens ----
-const grantAt = (host, naam) => ({
+const grantAt = (host, naam, subject = "999990019") => ({
   clientId: CLIENT,
   redirectUri: REDIRECT,
   scope: `${naam.replace(/@medmij$/, "")}~48`,
   zorgaanbieder: naam,
   gegevensdienstId: "48",
-  subject: "999990019",
+  subject,
   tokenEndpoint: `https://${host}/oauth/token`,
 });
 const UMC = { host: HOSTS.umcharderwijk, worker: "dvza-zorgbridge", grant: grantAt(HOSTS.umcharderwijk, "umcharderwijk@medmij") };
 const OOST = { host: HOSTS.ziekenhuisoost, worker: "dvza-medicloud", grant: grantAt(HOSTS.ziekenhuisoost, "ziekenhuisoost@medmij") };
+// The BgZ qualification patient (XXX_Helleman) at both.
+const UMC_BGZ = { ...UMC, grant: grantAt(HOSTS.umcharderwijk, "umcharderwijk@medmij", BGZ.bsn) };
+const OOST_BGZ = { ...OOST, grant: grantAt(HOSTS.ziekenhuisoost, "ziekenhuisoost@medmij", BGZ.bsn) };
 
 async function tokensFor(at, count) {
   const codes = await issueCodes(net.mf, at.worker, at.grant, count);
@@ -101,11 +116,14 @@ async function tokensFor(at, count) {
 // Access tokens live 900 s (AS-9) and a whole bench runs longer: re-issued before a measurement once 10 minutes old.
 let umcTokens = [];
 let oostTokens = [];
+const bgzTokens = { store: [], upstream: [] };
 let tokensIssuedAt = 0;
 async function freshTokens() {
   if (Date.now() - tokensIssuedAt < 10 * 60_000) return;
   umcTokens = await tokensFor(UMC, CONNECTIONS);
   oostTokens = await tokensFor(OOST, CONNECTIONS);
+  bgzTokens.store = await tokensFor(UMC_BGZ, CONNECTIONS);
+  bgzTokens.upstream = await tokensFor(OOST_BGZ, CONNECTIONS);
   tokensIssuedAt = Date.now();
 }
 await freshTokens();
@@ -264,6 +282,32 @@ for (const kind of ["grants", "rate", "sessions", "fhir"]) {
 
 for (const users of [CONNECTIONS, MANY_USERS]) add({ name: `full flow (${users} users)`, group: "full flow", users, flow: true, metricsHost: HOSTS.umcharderwijk });
 
+// ---- BgZ (issue 16): the heaviest single query beside hello and the list API, and whole collections ----
+const HEAVIEST = heaviestQuery(BGZ.queries);
+const BGZ_AT = { store: { host: HOSTS.umcharderwijk, name: "FhirStore" }, upstream: { host: HOSTS.ziekenhuisoost, name: "upstream FHIR" } };
+for (const [mode, at] of Object.entries(BGZ_AT)) {
+  let i = 0;
+  add({
+    name: `$lastn with includes (${at.name})`,
+    group: "BgZ",
+    prepare: freshTokens,
+    host: at.host,
+    request: () => ({ method: "GET", path: `/48/fhir/${HEAVIEST}`, headers: { ...CERT, authorization: `Bearer ${bgzTokens[mode][i++ % CONNECTIONS]}`, accept: "application/fhir+json", "medmij-request-id": randomUUID() } }),
+  });
+}
+for (const [mode, at] of Object.entries(BGZ_AT)) {
+  for (const format of ["json", "xml"]) {
+    add({
+      name: `BgZ collection (${at.name}, ${format.toUpperCase()}, ${CONNECTIONS} users)`,
+      group: "BgZ",
+      users: CONNECTIONS,
+      collection: true,
+      prepare: freshTokens,
+      drive: (seconds) => collections({ port, host: at.host, base: "/48/fhir", tokens: bgzTokens[mode], users: CONNECTIONS, seconds, format, queries: BGZ.queries }),
+    });
+  }
+}
+
 // ---- measurement ----
 function cannon(s, seconds) {
   return new Promise((resolve, reject) => {
@@ -312,7 +356,7 @@ async function flows(users, seconds) {
 async function measure(s, seconds, previous) {
   if (s.prepare) await s.prepare(seconds, previous);
   const before = s.metricsHost ? await metrics(s.metricsHost) : undefined;
-  const r = s.flow ? await flows(s.users, seconds) : await cannon(s, seconds);
+  const r = s.drive ? await s.drive(seconds) : s.flow ? await flows(s.users, seconds) : await cannon(s, seconds);
   if (before) {
     const after = await metrics(s.metricsHost);
     const requests = after.requests - before.requests;
@@ -368,7 +412,8 @@ for (const s of scenarios) {
     errors: rs.reduce((n, r) => n + r.errors, 0),
     non2xx: rs.reduce((n, r) => n + r.non2xx, 0),
     ...(hops.length ? { doHopsPerRequest: median(hops) } : {}),
-    ...(s.flow ? { users: s.users, errorsPerRun: rs.map((r) => r.errors), httpRequestsPerSecond: median(rs.map((r) => r.httpRequestsPerSecond)), doCallsPerFlow: rs[rs.length - 1].doCallsPerFlow } : {}),
+    ...(s.flow || s.collection ? { users: s.users, errorsPerRun: rs.map((r) => r.errors), httpRequestsPerSecond: median(rs.map((r) => r.httpRequestsPerSecond)), doCallsPerFlow: rs[rs.length - 1].doCallsPerFlow } : {}),
+    ...(s.collection ? { unit: "collections/s", queriesPerCollection: BGZ.queries.length } : {}),
     runs: rs,
   });
 }
@@ -392,7 +437,7 @@ for (const r of summary.values()) {
     console.log(`\n${group}${group === "token breakdown" || group === "resource breakdown" ? "  (cost = capacity per request added by this step)" : ""}`);
   }
   const floor = FLOOR_OF[r.name] ? get(FLOOR_OF[r.name]) : undefined;
-  const unit = r.users ? "flows/s" : "req/s";
+  const unit = r.unit ?? (r.users ? "flows/s" : "req/s");
   let line = `  ${(r.label ? `${r.name.replace(/ step /, " ")} ${r.label}` : r.name).padEnd(48)} ${fmt(r.rps).padStart(6)} ${unit} (${fmt(r.min)}-${fmt(r.max)})  p50 ${String(r.p50).padStart(4)} ms  p99 ${String(r.p99).padStart(4)} ms`;
   if (floor) line += ` [floor p99 ${floor.p99} ms]  = ${pct(r, floor)} of ${floor.name.replace("floor ", "")}, ${pct(r, hello)} of hello`;
   else if (r.group !== "floor" && !r.users && hello) line += `  ${pct(r, hello)} of hello`;
@@ -434,7 +479,8 @@ for (const name of ["token endpoint", "resource (FhirStore)"]) {
 }
 const rDeno = ratio("token endpoint (Deno, SQLite)", "token endpoint (node-oidc-provider)");
 goal("Deno token endpoint >= node-oidc-provider's (issue 10)", rDeno, 1, rDeno >= 1);
-for (const r of summary.values()) if (r.users) goal(`full flow at ${r.users} users: 0 errors in ${RUNS} runs`, r.errors, 0, r.errors === 0 && r.runs.length >= 3);
+for (const r of summary.values()) if (r.users && !r.unit) goal(`full flow at ${r.users} users: 0 errors in ${RUNS} runs`, r.errors, 0, r.errors === 0 && r.runs.length >= 3);
+for (const r of summary.values()) if (r.unit === "collections/s") goal(`${r.name}: 0 errors in ${RUNS} runs`, r.errors, 0, r.errors === 0 && r.runs.length >= 3);
 console.log("\nGoals:");
 for (const [name, g] of Object.entries(goals)) console.log(`  ${g.met ? "met    " : "NOT met"}  ${name} (${g.value})`);
 

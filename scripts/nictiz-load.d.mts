@@ -6,3 +6,4 @@ export declare const NICTIZ_STANDARDS: readonly string[];
 export declare function withBsn(xml: string, bsn: string): string;
 export declare function loadScripts(): string[];
 export declare function loadNictiz(options: { baseUrl: string; operatorToken: string; fetch?: RunOptions["fetch"] }): Promise<ScriptReport[]>;
+export declare function nictizResources(today?: string): Record<string, unknown>[];

@@ -5,7 +5,7 @@
 // BSN of each qualification patient (test/fixtures/nictiz/QualificationTokens.json) into its Patient as it is sent:
 // the one change to Nictiz's material, and only on the way in. The RS never serves it (X-8).
 import { fileURLToPath } from "node:url";
-import { listCertScripts, loadQualificationTokens, runTestScript } from "../test/testscript/index.mjs";
+import { createVariableScope, listCertScripts, loadQualificationTokens, loadTestScript, parseFhirXml, runTestScript } from "../test/testscript/index.mjs";
 
 export const NICTIZ_DIR = fileURLToPath(new URL("../test/fixtures/nictiz/", import.meta.url));
 /** The four standards of the catalogue's Gegevensdiensten, as Nictiz names their folders. */
@@ -43,4 +43,32 @@ export async function loadNictiz({ baseUrl, operatorToken, fetch = globalThis.fe
     reports.push(await runTestScript(path, { baseUrl, fetch: withBsns, tokenFor: Object.fromEntries(patients.map((p) => [p.resourceId, authorization])), secrets: [operatorToken] }));
   }
   return reports;
+}
+
+/**
+ * What the `_LoadResources` scripts would load, as FHIR JSON, for a provider's own FHIR server (upstream mode):
+ * every fixture an update operation sends, its date placeholders filled in, each Patient with its BSN.
+ * @param {string} [today] YYYY-MM-DD the fixtures' dates count from (default: today)
+ * @returns {Record<string, unknown>[]}
+ */
+export function nictizResources(today) {
+  const bsnOf = new Map(loadQualificationTokens().map((p) => [p.resourceId, p.bsn]));
+  const out = new Map();
+  for (const path of loadScripts()) {
+    const script = loadTestScript(path);
+    // The script's own variables (`T`, the date its fixtures count from) as the engine reads them.
+    const scope = createVariableScope({ definitions: script.variables, ...(today ? { today } : {}) });
+    for (const section of [script.setup, ...script.tests.map((t) => t.actions)]) {
+      for (const a of section) {
+        if (a.kind !== "operation" || a.operation.type !== "update" || !a.operation.sourceId) continue;
+        const fixture = script.fixtures[a.operation.sourceId];
+        const id = /<id value="([^"]+)"/.exec(fixture.text)?.[1];
+        const text = scope.substitute(fixture.text);
+        const bsn = id ? bsnOf.get(id) : undefined;
+        const resource = parseFhirXml(fixture.format === "xml" && bsn ? withBsn(text, bsn) : text);
+        out.set(`${String(resource.resourceType)}/${String(resource.id)}`, resource);
+      }
+    }
+  }
+  return [...out.values()];
 }

@@ -8,7 +8,7 @@
  */
 import { readFileSync } from "node:fs";
 import { HOSTS, type LocalNetwork } from "../../scripts/local-network.mjs";
-import { loadNictiz, NICTIZ_DIR, withBsn } from "../../scripts/nictiz-load.mjs";
+import { loadNictiz, NICTIZ_DIR, nictizResources } from "../../scripts/nictiz-load.mjs";
 import { NetBrowser, field } from "../e2e/browser.ts";
 import { createVariableScope, hasFailures, listCertScripts, loadQualificationTokens, loadTestScript, parseFhirXml, runTestScript, type ScriptReport } from "../testscript/index.mjs";
 
@@ -178,29 +178,4 @@ export function gate(report: ScriptReport): Gate {
   return { unexplained, explained, absent: mine.filter((c) => !seen.has(c)) };
 }
 
-/**
- * What the `_LoadResources` scripts would load, as FHIR JSON, for a provider's own FHIR server (upstream mode):
- * every fixture an update operation sends, its date placeholders filled in, each Patient with its BSN.
- */
-export function nictizResources(today?: string): Record<string, unknown>[] {
-  const bsnOf = new Map(loadQualificationTokens().map((p) => [p.resourceId, p.bsn!]));
-  const out = new Map<string, Record<string, unknown>>();
-  for (const s of STANDARDS) {
-    for (const path of listCertScripts(`${NICTIZ}${s.standard}`, "_LoadResources")) {
-      const script = loadTestScript(path);
-      // The script's own variables (`T`, the date its fixtures count from) as the engine reads them.
-      const scope = createVariableScope({ definitions: script.variables, ...(today ? { today } : {}) });
-      for (const section of [script.setup, ...script.tests.map((t) => t.actions)]) {
-        for (const a of section) {
-          if (a.kind !== "operation" || a.operation.type !== "update" || !a.operation.sourceId) continue;
-          const fixture = script.fixtures[a.operation.sourceId]!;
-          const id = /<id value="([^"]+)"/.exec(fixture.text)?.[1];
-          const text = scope.substitute(fixture.text);
-          const resource = parseFhirXml(fixture.format === "xml" ? (id && bsnOf.has(id) ? withBsn(text, bsnOf.get(id)!) : text) : text);
-          out.set(`${String(resource.resourceType)}/${String(resource.id)}`, resource);
-        }
-      }
-    }
-  }
-  return [...out.values()];
-}
+export { nictizResources };
