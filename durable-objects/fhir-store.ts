@@ -177,7 +177,9 @@ export class FhirStore extends DurableObject {
   private apply(op: WriteOp, bases: readonly string[], now: Date): WriteResult {
     if (op.kind === "delete") {
       const row = this.current(op.type, op.id);
-      if (!row) return { status: 404, type: op.type, id: op.id, problem: `${op.type}/${op.id} is not known` };
+      // Thrown, not returned: in a transaction one failed entry fails it whole (X-10; STU3 http.html#transaction),
+      // never a committed transaction-response with a 404 entry. A batch still reports it per entry.
+      if (!row) throw new Refused(404, `${op.type}/${op.id} is not known`);
       if (op.type === "Patient" && this.sql.exec(`SELECT 1 FROM patient_links WHERE patient_id = ? LIMIT 1`, op.id).toArray().length > 0) {
         throw new Refused(409, `Patient/${op.id} still has resources: purge the Person ($purge) instead`);
       }

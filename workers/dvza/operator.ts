@@ -22,7 +22,7 @@ import type { WriteOp, WriteResult } from "../../durable-objects/fhir-store.ts";
 import { responseBundleText, type ResponseEntry } from "../fhir/bundles.ts";
 import { stringifyFhirJson, type FhirObject } from "../fhir/formats/json.ts";
 import { requestFormat, responseFormat } from "../fhir/formats/negotiate.ts";
-import { isFhirId } from "../fhir/references.ts";
+import { isFhirId, resolveEntryReferences, type Json } from "../fhir/references.ts";
 import { validateStructure } from "../fhir/validate.ts";
 import { timingSafeEqualString } from "../shared/crypto.ts";
 import { placed } from "../shared/durable/placement.ts";
@@ -134,8 +134,20 @@ export async function operatorEndpoint(c: Ctx): Promise<Response> {
   if (entries.length === 0 || entries.length > MAX_ENTRIES) return respond(outcome(400, "invalid", `a ${resource.type} needs 1 to ${MAX_ENTRIES} entries`));
   const ops: WriteOp[] = [];
   const refused: Map<number, string> = new Map();
+  // A transaction's entries may refer to each other by fullUrl (STU3 http.html#trules): a POST entry gets its id
+  // here, so that every such reference becomes Type/id before anything is stored. (A batch's entries may not.)
+  const assigned = new Map<string, { type: string; id: string }>();
+  if (resource.type === "transaction") {
+    for (const e of entries) {
+      const entry = e as { fullUrl?: unknown; request?: { method?: unknown; url?: unknown }; resource?: FhirObject };
+      const [t, eid] = (typeof entry.request?.url === "string" ? entry.request.url : "").split("?")[0]!.split("/");
+      if (typeof entry.fullUrl !== "string" || !/^urn:(uuid|oid):/.test(entry.fullUrl) || !t || !TYPE.test(t)) continue;
+      if (entry.request?.method === "POST" && eid === undefined) assigned.set(entry.fullUrl, { type: t, id: crypto.randomUUID() });
+      else if (entry.request?.method === "PUT" && eid !== undefined && isFhirId(eid)) assigned.set(entry.fullUrl, { type: t, id: eid });
+    }
+  }
   for (const [i, e] of entries.entries()) {
-    const entry = e as { request?: { method?: unknown; url?: unknown }; resource?: FhirObject };
+    const entry = e as { fullUrl?: unknown; request?: { method?: unknown; url?: unknown }; resource?: FhirObject };
     const [t, eid, ...extra] = (typeof entry.request?.url === "string" ? entry.request.url : "").split("?")[0]!.split("/");
     const m2 = entry.request?.method;
     const bad = (why: string) => (resource.type === "transaction" ? why : (refused.set(i, why), undefined));
@@ -159,7 +171,10 @@ export async function operatorEndpoint(c: Ctx): Promise<Response> {
       if (why) return respond(outcome(400, "structure", why));
       continue;
     }
-    ops.push(m2 === "PUT" ? { kind: "put", type: t, id: eid!, text: stringifyFhirJson(entry.resource) } : { kind: "create", type: t, text: stringifyFhirJson(entry.resource) });
+    if (assigned.size > 0) resolveEntryReferences(entry.resource as Json, t, assigned);
+    const given = m2 === "POST" && typeof entry.fullUrl === "string" ? assigned.get(entry.fullUrl) : undefined;
+    if (given) entry.resource.id = given.id;
+    ops.push(m2 === "PUT" || given ? { kind: "put", type: t, id: given?.id ?? eid!, text: stringifyFhirJson(entry.resource) } : { kind: "create", type: t, text: stringifyFhirJson(entry.resource) });
   }
   const results = ops.length === 0 ? [] : await store.write(ops, resource.type, [base]);
   if (resource.type === "transaction" && results.length === 1 && results[0]!.status >= 400 && ops.length > 0) {

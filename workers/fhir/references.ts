@@ -77,3 +77,14 @@ export function* referencesIn(value: unknown, path: string): Generator<{ readonl
   }
   for (const [k, v] of Object.entries(value)) yield* referencesIn(v, `${path}.${k}`);
 }
+
+/**
+ * FHIR transaction semantics (STU3 http.html#trules): a reference to another entry's fullUrl (`urn:uuid:`,
+ * `urn:oid:`) becomes `Type/id` with the id the server gave that entry. `ids`: fullUrl -> the entry's new identity.
+ */
+export function resolveEntryReferences(resource: Json, path: string, ids: ReadonlyMap<string, { readonly type: string; readonly id: string }>): void {
+  for (const { ref } of referencesIn(resource, path)) {
+    const to = typeof ref.reference === "string" ? ids.get(ref.reference) : undefined;
+    if (to) ref.reference = `${to.type}/${to.id}`;
+  }
+}

@@ -34,12 +34,17 @@ export function tokenValues(value: unknown): TokenValue[] {
   return [];
 }
 
-/** A token parameter value; undefined when it is empty. */
+/**
+ * A token parameter value; undefined when it is empty. STU3 search §2.1.1.7: `\|` is a `|` inside the system or
+ * code, not the separator (splitValues leaves it escaped for this). A `\\` before a bar was already undone by
+ * splitValues; it would mean a system ending in a backslash, which no URI has.
+ */
 export function parseToken(text: string): TokenQuery | undefined {
-  const bar = text.indexOf("|");
-  if (bar < 0) return text === "" ? undefined : { system: undefined, code: text };
-  const system = text.slice(0, bar);
-  const code = text.slice(bar + 1);
+  const bar = /(?<!\\)\|/.exec(text)?.index ?? -1;
+  const unescape = (s: string) => s.replace(/\\\|/g, "|");
+  if (bar < 0) return text === "" ? undefined : { system: undefined, code: unescape(text) };
+  const system = unescape(text.slice(0, bar));
+  const code = unescape(text.slice(bar + 1));
   if (system === "" && code === "") return undefined;
   return { system, code: code === "" ? undefined : code };
 }
@@ -51,7 +56,10 @@ export function tokenMatches(values: readonly TokenValue[], q: TokenQuery): bool
   });
 }
 
-/** Splits a parameter value on unescaped commas (OR), undoing `\,`, `\|` and `\\` (STU3 search §2.1.1.7). */
+/**
+ * Splits a parameter value on unescaped commas (OR), undoing `\,`, `\$` and `\\` (STU3 search §2.1.1.7). `\|` stays
+ * escaped: only a token knows whether a bar is its separator (parseToken).
+ */
 export function splitValues(text: string): string[] {
   const out: string[] = [];
   let cur = "";

@@ -9,6 +9,7 @@ import { responseBundleText, searchsetText, type ResponseEntry } from "../../fhi
 import { stringifyFhirJson, type FhirObject } from "../../fhir/formats/json.ts";
 import { parseSearch, SearchError, type Clause, type SearchQuery } from "../../fhir/search/parse.ts";
 import type { FhirBackend, FhirCall, GegevensdienstView, Submission } from "./backend.ts";
+import { BSN_SYSTEM } from "../../fhir/bsn.ts";
 import { fhirResponse, fhirTextResponse, outcome } from "./outcome.ts";
 import { admitSubmission, bindToPerson, type SubmittedEntry } from "./submission.ts";
 
@@ -49,6 +50,8 @@ export class StoreBackend implements FhirBackend {
   }
 
   async search(call: FhirCall, type: string, operation?: "$lastn"): Promise<Response> {
+    // X-8: the Person is known from the token; a search naming a BSN would put it in the searchset's self link.
+    if ([...call.url.searchParams.values()].some((v) => v.includes(BSN_SYSTEM))) return outcome(400, "not-supported", "searching by BSN is not offered: the token says who the Person is");
     let query: SearchQuery;
     try {
       query = parseSearch(type, call.url.searchParams, { strict: call.prefer.strict, bases: [call.base], defaultCount: DEFAULT_COUNT, maxCount: MAX_COUNT, lastn: operation === "$lastn", passThrough: PASS_THROUGH });

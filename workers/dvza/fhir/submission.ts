@@ -12,7 +12,7 @@
  */
 import { compartmentParameters, inPatientCompartment } from "../../fhir/compartment.ts";
 import { searchParameter } from "../../fhir/parameters.ts";
-import { referencesIn, referenceTarget, type Json } from "../../fhir/references.ts";
+import { referencesIn, referenceTarget, resolveEntryReferences, type Json } from "../../fhir/references.ts";
 import { BSN_SYSTEM } from "./upstream/compartment.ts";
 
 export interface SubmittedEntry {
@@ -173,11 +173,9 @@ export function bindToPerson(entries: readonly SubmittedEntry[], personEntries: 
       const target = referenceTarget(ref, person.bases, new Set([...personUrls, ...ids.keys()]));
       if ((target.kind === "entry" && personUrls.has(target.url)) || (target.kind === "local" && target.type === "Patient" && person.patientIds.has(target.id))) {
         ref.reference = personRef;
-      } else if (target.kind === "entry" && ids.has(target.url)) {
-        const to = ids.get(target.url)!;
-        ref.reference = `${to.type}/${to.id}`;
       }
     }
+    resolveEntryReferences(r, b.type, ids);
     const element = primaryPatientElement(b.type);
     if (element && r[element] === undefined) r[element] = { reference: personRef };
   }

@@ -34,7 +34,7 @@ function ranges(accept: string): Range[] {
       const q = params.map((p) => /^q=([01](?:\.\d{0,3})?)$/.exec(p)?.[1]).find((v) => v !== undefined);
       return { type: type ?? "", q: q === undefined ? 1 : Number(q) };
     })
-    .filter((r) => r.type !== "" && r.q > 0);
+    .filter((r) => r.type !== "");
 }
 
 /**
@@ -48,14 +48,18 @@ export function responseFormat(url: URL, accept: string | null, binaryType?: str
     const f = formatOfType(formats[0]!);
     return f ? { ok: true, format: f, raw: false } : { ok: false, reason: `_format ${formats[0]!.slice(0, 40)} is not a FHIR format (json, xml)` };
   }
-  const asked = ranges(accept ?? "").sort((a, b) => b.q - a.q);
-  if (asked.length === 0) return { ok: true, format: "json", raw: binaryType !== undefined };
-  for (const r of asked) {
+  const all = ranges(accept ?? "");
+  if (all.length === 0) return { ok: true, format: "json", raw: binaryType !== undefined };
+  // RFC 7231 §5.3.1: q=0 is "not acceptable"; such a range excludes its format even where a wildcard asks.
+  const excluded = new Set(all.filter((r) => r.q === 0).map((r) => formatOfType(r.type)).filter((f) => f !== undefined));
+  const wildcard = (["json", "xml"] as const).find((f) => !excluded.has(f));
+  for (const r of all.filter((x) => x.q > 0).sort((a, b) => b.q - a.q)) {
     const f = formatOfType(r.type);
-    if (f) return { ok: true, format: f, raw: false };
+    if (f && !excluded.has(f)) return { ok: true, format: f, raw: false };
+    if (f) continue;
     // A Binary whose own type is not known yet ("*"): any non-FHIR type asks for the document itself.
     if (binaryType !== undefined && (binaryType === "*" || r.type === binaryType.toLowerCase() || r.type === "*/*" || r.type === `${binaryType.split("/")[0]}/*`)) return { ok: true, format: "json", raw: true };
-    if (r.type === "*/*" || r.type === "application/*") return { ok: true, format: "json", raw: false };
+    if ((r.type === "*/*" || r.type === "application/*") && wildcard) return { ok: true, format: wildcard, raw: false };
   }
   return { ok: false, reason: "Accept names no FHIR format this server produces (application/fhir+json, application/fhir+xml)" };
 }

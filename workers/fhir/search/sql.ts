@@ -144,9 +144,11 @@ export interface MatchSql {
 export function matchSql(query: SearchQuery, scope: SqlFragment, now = Date.now()): MatchSql {
   const where = and([{ sql: "r.type = ?", params: [query.type] }, scope, ...query.clauses.map((c) => clauseSql(c, "r", now))]);
   if (query.lastn) {
-    const ranked = `SELECT r.rid AS rid, ROW_NUMBER() OVER (PARTITION BY (SELECT group_concat(k, ',') FROM (SELECT ifnull(t.system, '') || '|' || t.code AS k FROM ix_token t WHERE t.rid = r.rid AND t.param = 'code' ORDER BY k)) ORDER BY (SELECT MAX(d.hi) FROM ix_date d WHERE d.rid = r.rid AND d.param = 'date') DESC, r.rid DESC) AS n FROM resources r WHERE ${where.sql}`;
+    const keyed = `SELECT r.rid AS rid, (SELECT group_concat(k, ',') FROM (SELECT ifnull(t.system, '') || '|' || t.code AS k FROM ix_token t WHERE t.rid = r.rid AND t.param = 'code' ORDER BY k)) AS k, (SELECT MAX(d.hi) FROM ix_date d WHERE d.rid = r.rid AND d.param = 'date') AS d FROM resources r WHERE ${where.sql}`;
+    const ranked = `SELECT rid, k, ROW_NUMBER() OVER (PARTITION BY k ORDER BY d DESC, rid DESC) AS n FROM (${keyed})`;
     return {
-      page: { sql: `SELECT rid FROM (${ranked}) WHERE n <= ? ORDER BY rid LIMIT ? OFFSET ?`, params: [...where.params, query.lastn.max, query.count, query.offset] },
+      // G-6 (STU3 Observation-lastn): each code's observations together, newest first; a stable order for paging.
+      page: { sql: `SELECT rid FROM (${ranked}) WHERE n <= ? ORDER BY k, n LIMIT ? OFFSET ?`, params: [...where.params, query.lastn.max, query.count, query.offset] },
       total: { sql: `SELECT COUNT(*) AS n FROM (${ranked}) WHERE n <= ?`, params: [...where.params, query.lastn.max] },
     };
   }

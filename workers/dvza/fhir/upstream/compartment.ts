@@ -51,7 +51,7 @@ const RESULT_PARAMS: ReadonlySet<string> = new Set(["_count", "_sort", "_include
 const PATIENT_PARAMS: ReadonlySet<string> = new Set(["_id", "_count", "_sort", "_lastUpdated", "_include", "_format"]);
 const MAX_VALUES = 20;
 
-export const BSN_SYSTEM = "http://fhir.nl/fhir/NamingSystem/bsn";
+export { BSN_SYSTEM } from "../../../fhir/bsn.ts";
 
 export interface Person {
   readonly bsn: string;
