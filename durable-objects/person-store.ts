@@ -3,10 +3,15 @@
  * (Verzamelen) and shared (Delen) through this DVP (SPEC G-1, P-1).
  *
  * A collection keeps the resource requests it made (URI, time, MedMij-Request-ID) for the
- * Portabiliteitsrapport, and the FHIR resources that came back. "Delete data" removes the resources
- * and marks the collection deleted, so it is left out of every later report (P-1).
+ * Portabiliteitsrapport, and the FHIR resources that came back, each with the request whose answer carried it
+ * (its MedMij-Request-ID, LOG-3). "Delete data" removes the resources and marks the collection deleted, so it
+ * is left out of every later report (P-1).
+ *
+ * It also keeps what the Person enters and uploads to share (own-data.ts): measurements, and documents (their
+ * bytes in chunks below SQLite-backed Durable Objects' 2 MB value limit).
  */
 import { DurableObject } from "cloudflare:workers";
+import type { GlucoseMoment, MeasurementKind, OwnDocument, OwnMeasurement } from "../workers/dvp/own-data.ts";
 
 export interface ResourceRequestRecord {
   readonly uri: string;
@@ -23,6 +28,8 @@ export interface CollectionInput {
   readonly requests: readonly ResourceRequestRecord[];
   /** FHIR resources received (Verzamelen) or sent (Delen), as JSON text. */
   readonly resources: readonly string[];
+  /** Per resource, the index in `requests` of the request whose answer carried it (LOG-3). */
+  readonly origins?: readonly (number | null)[];
 }
 
 export interface CollectionSummary {
@@ -39,7 +46,12 @@ export interface CollectionSummary {
 export interface CollectionDetail extends CollectionSummary {
   readonly requests: readonly ResourceRequestRecord[];
   readonly resources: readonly string[];
+  /** Per resource, the index in `requests` of the request whose answer carried it, when known. */
+  readonly origins: readonly (number | null)[];
 }
+
+/** Bytes per stored chunk of a document (the value limit is 2 MB). */
+const CHUNK = 1024 * 1024;
 
 interface CollectionRow extends Record<string, SqlStorageValue> {
   id: string;
@@ -64,7 +76,15 @@ export class PersonStore extends DurableObject {
       CREATE TABLE IF NOT EXISTS requests (collection_id TEXT NOT NULL, seq INTEGER NOT NULL, uri TEXT NOT NULL, at TEXT NOT NULL,
         request_id TEXT NOT NULL, status INTEGER NOT NULL, PRIMARY KEY (collection_id, seq));
       CREATE TABLE IF NOT EXISTS resources (collection_id TEXT NOT NULL, seq INTEGER NOT NULL, json TEXT NOT NULL, PRIMARY KEY (collection_id, seq));
+      CREATE TABLE IF NOT EXISTS measurements (id TEXT PRIMARY KEY, kind TEXT NOT NULL, at TEXT NOT NULL, vals TEXT NOT NULL, moment TEXT,
+        entered_at TEXT NOT NULL, shared_at TEXT);
+      CREATE TABLE IF NOT EXISTS documents (id TEXT PRIMARY KEY, title TEXT NOT NULL, type TEXT NOT NULL, content_type TEXT NOT NULL,
+        size INTEGER NOT NULL, uploaded_at TEXT NOT NULL, shared_at TEXT);
+      CREATE TABLE IF NOT EXISTS document_chunks (document_id TEXT NOT NULL, seq INTEGER NOT NULL, bytes BLOB NOT NULL, PRIMARY KEY (document_id, seq));
     `);
+    // Objects created before resources knew their request: the column is added once.
+    const columns = this.sql.exec<{ name: string }>(`PRAGMA table_info(resources)`).toArray().map((c) => c.name);
+    if (!columns.includes("request_seq")) this.sql.exec(`ALTER TABLE resources ADD COLUMN request_seq INTEGER`);
   }
 
   async add(input: CollectionInput): Promise<string> {
@@ -73,7 +93,7 @@ export class PersonStore extends DurableObject {
     this.ctx.storage.transactionSync(() => {
       this.sql.exec(`INSERT INTO collections (id, zorgaanbieder, gd, use_case, outcome, at) VALUES (?, ?, ?, ?, ?, ?)`, id, input.zorgaanbieder, input.gegevensdienstId, input.useCase, input.outcome, at);
       input.requests.forEach((r, i) => this.sql.exec(`INSERT INTO requests VALUES (?, ?, ?, ?, ?, ?)`, id, i, r.uri, r.at, r.requestId, r.status));
-      input.resources.forEach((json, i) => this.sql.exec(`INSERT INTO resources VALUES (?, ?, ?)`, id, i, json));
+      input.resources.forEach((json, i) => this.sql.exec(`INSERT INTO resources (collection_id, seq, json, request_seq) VALUES (?, ?, ?, ?)`, id, i, json, input.origins?.[i] ?? null));
     });
     return id;
   }
@@ -96,8 +116,8 @@ export class PersonStore extends DurableObject {
       .exec<{ uri: string; at: string; request_id: string; status: number }>(`SELECT uri, at, request_id, status FROM requests WHERE collection_id = ? ORDER BY seq`, id)
       .toArray()
       .map((r) => ({ uri: r.uri, at: r.at, requestId: r.request_id, status: r.status }));
-    const resources = this.sql.exec<{ json: string }>(`SELECT json FROM resources WHERE collection_id = ? ORDER BY seq`, id).toArray().map((r) => r.json);
-    return { ...this.summary(row), requests, resources };
+    const rows = this.sql.exec<{ json: string; request_seq: number | null }>(`SELECT json, request_seq FROM resources WHERE collection_id = ? ORDER BY seq`, id).toArray();
+    return { ...this.summary(row), requests, resources: rows.map((r) => r.json), origins: rows.map((r) => r.request_seq) };
   }
 
   /** P-1: the data goes; the fact that it was deleted stays, so reports can leave it out. */
@@ -124,10 +144,79 @@ export class PersonStore extends DurableObject {
     return out;
   }
 
+  // --- what the Person keeps to share -------------------------------------------------------------
+
+  async addMeasurement(m: Omit<OwnMeasurement, "id" | "enteredAt" | "sharedAt">): Promise<OwnMeasurement> {
+    const row: OwnMeasurement = { ...m, id: crypto.randomUUID(), enteredAt: new Date().toISOString(), sharedAt: null };
+    this.sql.exec(`INSERT INTO measurements VALUES (?, ?, ?, ?, ?, ?, NULL)`, row.id, row.kind, row.at, JSON.stringify(row.values), row.moment ?? null, row.enteredAt);
+    return row;
+  }
+
+  /** Newest first; `ids` picks some, `van`/`tot` (ISO instants, [van, tot)) a period. */
+  async measurements(filter: { ids?: readonly string[]; van?: string; tot?: string } = {}): Promise<OwnMeasurement[]> {
+    const rows = this.sql
+      .exec<{ id: string; kind: string; at: string; vals: string; moment: string | null; entered_at: string; shared_at: string | null }>(`SELECT * FROM measurements ORDER BY at DESC, id`)
+      .toArray()
+      .map((r): OwnMeasurement => ({ id: r.id, kind: r.kind as MeasurementKind, at: r.at, values: JSON.parse(r.vals) as number[], ...(r.moment ? { moment: r.moment as GlucoseMoment } : {}), enteredAt: r.entered_at, sharedAt: r.shared_at }));
+    const ids = filter.ids ? new Set(filter.ids) : undefined;
+    const van = filter.van ? Date.parse(filter.van) : -Infinity;
+    const tot = filter.tot ? Date.parse(filter.tot) : Infinity;
+    return rows.filter((m) => (!ids || ids.has(m.id)) && Date.parse(m.at) >= van && Date.parse(m.at) < tot);
+  }
+
+  async deleteMeasurement(id: string): Promise<boolean> {
+    return this.sql.exec(`DELETE FROM measurements WHERE id = ?`, id).rowsWritten > 0;
+  }
+
+  async addDocument(d: Omit<OwnDocument, "id" | "uploadedAt" | "sharedAt" | "size">, bytes: Uint8Array): Promise<OwnDocument> {
+    const row: OwnDocument = { ...d, id: crypto.randomUUID(), size: bytes.byteLength, uploadedAt: new Date().toISOString(), sharedAt: null };
+    this.ctx.storage.transactionSync(() => {
+      this.sql.exec(`INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, NULL)`, row.id, row.title, row.type, row.contentType, row.size, row.uploadedAt);
+      for (let i = 0; i * CHUNK < bytes.byteLength; i++) this.sql.exec(`INSERT INTO document_chunks VALUES (?, ?, ?)`, row.id, i, bytes.subarray(i * CHUNK, (i + 1) * CHUNK));
+    });
+    return row;
+  }
+
+  /** Newest first; `ids` picks some. */
+  async documents(ids?: readonly string[]): Promise<OwnDocument[]> {
+    const want = ids ? new Set(ids) : undefined;
+    return this.sql
+      .exec<{ id: string; title: string; type: string; content_type: string; size: number; uploaded_at: string; shared_at: string | null }>(`SELECT * FROM documents ORDER BY uploaded_at DESC, id`)
+      .toArray()
+      .filter((r) => !want || want.has(r.id))
+      .map((r) => ({ id: r.id, title: r.title, type: r.type, contentType: r.content_type as "application/pdf", size: r.size, uploadedAt: r.uploaded_at, sharedAt: r.shared_at }));
+  }
+
+  async documentContent(id: string): Promise<Uint8Array | null> {
+    const chunks = this.sql.exec<{ bytes: ArrayBuffer }>(`SELECT bytes FROM document_chunks WHERE document_id = ? ORDER BY seq`, id).toArray();
+    if (chunks.length === 0) return null;
+    const out = new Uint8Array(chunks.reduce((n, c) => n + c.bytes.byteLength, 0));
+    let at = 0;
+    for (const c of chunks) {
+      out.set(new Uint8Array(c.bytes), at);
+      at += c.bytes.byteLength;
+    }
+    return out;
+  }
+
+  async deleteDocument(id: string): Promise<boolean> {
+    return this.ctx.storage.transactionSync(() => {
+      this.sql.exec(`DELETE FROM document_chunks WHERE document_id = ?`, id);
+      return this.sql.exec(`DELETE FROM documents WHERE id = ?`, id).rowsWritten > 0;
+    });
+  }
+
+  /** After a Delen run that the provider accepted. */
+  async markShared(kind: "measurements" | "documents", ids: readonly string[], at: string): Promise<void> {
+    this.ctx.storage.transactionSync(() => {
+      for (const id of ids) this.sql.exec(`UPDATE ${kind === "measurements" ? "measurements" : "documents"} SET shared_at = ? WHERE id = ?`, at, id);
+    });
+  }
+
   /** Ending the service: everything goes. */
   async erase(): Promise<void> {
     this.ctx.storage.transactionSync(() => {
-      for (const table of ["resources", "requests", "collections"]) this.sql.exec(`DELETE FROM ${table}`);
+      for (const table of ["resources", "requests", "collections", "measurements", "document_chunks", "documents"]) this.sql.exec(`DELETE FROM ${table}`);
     });
   }
 }

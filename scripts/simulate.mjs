@@ -1,5 +1,7 @@
 // `npm run simulate`: the whole local MedMij network on one port. Ctrl-C stops it.
 import { HOSTS, startNetwork } from "./local-network.mjs";
+import { loadNictiz, nictizResources } from "./nictiz-load.mjs";
+import { formatReport, hasFailures } from "../test/testscript/index.mjs";
 
 const port = Number(process.env.PORT ?? 8787);
 const only = process.env.ONLY ? process.env.ONLY.split(",") : undefined;
@@ -10,7 +12,16 @@ const fhir = process.env.FHIR ?? "store";
 // X-9: the PGO Gezondheidskluis logs Persons in with passkeys, its own OpenID Connect provider and the test
 // Persons; PGO_IDP=0 leaves the provider out.
 const pgoIdp = process.env.PGO_IDP !== "0";
-const net = await startNetwork({ port, only, verbose: process.env.VERBOSE === "1", authn, fhir, pgoIdp });
+// Nictiz's qualification fixtures beside the network's own data (NICTIZ=0 leaves them out): fed through the
+// operator interface in store mode, in the provider's own FHIR server in upstream mode. Log in at the DigiD
+// simulator as one of their patients (XXX_Helleman for a whole BgZ) to see them in the PGO.
+const nictiz = process.env.NICTIZ !== "0";
+const umc = "umcharderwijk@medmij";
+const net = await startNetwork({ port, only, verbose: process.env.VERBOSE === "1", authn, fhir, pgoIdp, ...(nictiz && fhir === "upstream" ? { fhirOptions: { extraResources: { [umc]: nictizResources() } } } : {}) });
+if (nictiz && fhir !== "upstream" && net.layout.some((w) => w.hostnames.includes(HOSTS.operatorZorgbridge))) {
+  const loaded = await loadNictiz({ baseUrl: `${net.base(HOSTS.operatorZorgbridge)}/umcharderwijk/fhir`, operatorToken: net.operatorToken, fetch: net.fetch });
+  if (hasFailures(loaded)) console.error("Loading Nictiz's fixtures failed:\n" + formatReport(loaded.filter((r) => hasFailures(r))));
+}
 
 const line = (label, url) => console.log(`  ${label.padEnd(34)} ${url}`);
 console.log(`\nLocal MedMij network on http://127.0.0.1:${net.port} (hostnames *.localhost resolve to loopback)\n`);
@@ -25,6 +36,7 @@ if (net.layout.some((w) => w.name.startsWith("dvp-"))) {
   console.log(`  log in with a test Person, create an account with a passkey${net.pgoIdp ? `, or use its own OpenID Connect provider (${net.base(net.pgoIdp.host)})` : ""}`);
 }
 if (fhir === "upstream") for (const [naam, u] of Object.entries(net.upstreams)) console.log(`\n${naam} serves from its own FHIR server ${u.baseUrl}`);
+if (nictiz) console.log(`\nNictiz's qualification data at ${umc}: at the DigiD simulator, log in as BSN 999911120 (XXX_Helleman) for a whole BgZ`);
 console.log(`\nPerson authentication: ${authn}${authn === "digid-sim" ? " (AUTHN=digid-saml or AUTHN=oidc for the production adapters)" : ""}`);
 console.log(`\nRegistratie admin token (PUT /admin/lists/<file>): ${net.adminToken}`);
 if (net.layout.some((w) => w.hostnames.includes(HOSTS.operatorZorgbridge))) {

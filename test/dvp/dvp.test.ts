@@ -7,14 +7,15 @@ import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test"
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { RETENTION_MONTHS, retentionCutoff, type AuditLog } from "../../durable-objects/audit-log.ts";
 import type { Env } from "../../workers/dvp/env.ts";
-import { observationOf, parseMeasurement } from "../../workers/dvp/measurement.ts";
+import { parseMeasurement } from "../../workers/dvp/measurement.ts";
 import { peerAllowed, peerFetch, PeerRefused } from "../../workers/dvp/peer.ts";
 import { reportXml, validateReport } from "../../workers/dvp/portabiliteitsrapport.ts";
 import { run } from "../../workers/dvp/run.ts";
-import { observationProblem } from "../../workers/dvza/fhir/validate.ts";
 import { storeLists, UMC_HOST, WHITELIST } from "../helpers/network.ts";
 
 const dvpEnv = env as unknown as Env;
+const JANSEN = { id: "jansen", naam: "Johan Jansen", kind: "test-person" as const };
+const NOTHING_TO_SHARE = { measurements: async () => [], documents: async () => [], documentContent: async () => null };
 afterEach(() => {
   vi.useRealTimers();
   vi.restoreAllMocks();
@@ -63,7 +64,7 @@ describe("AS-18: a failing resource request is repeated once", () => {
       },
     } as unknown as Fetcher;
     const flow = { personId: "jansen", zorgaanbieder: "umcharderwijk@medmij", gegevensdienstId: "24", useCase: "verzamelen" as const, startedAt: Date.now() };
-    const result = await run({ ...dvpEnv, MTLS: mtls }, flow, "code");
+    const result = await run({ ...dvpEnv, MTLS: mtls }, flow, "code", JANSEN, NOTHING_TO_SHARE);
     expect(result.outcome).toBe("completed");
     expect(result.requests.map((r) => r.status)).toEqual([503, 200]);
     const ids = seen.map((s) => s.requestId);
@@ -148,16 +149,29 @@ describe("P-1/P-4: collections, delete and the report", () => {
   });
 });
 
-describe("Delen: measurements", () => {
-  it("turns a blood pressure or weight into an Observation the Resource Server accepts", () => {
-    const bp = parseMeasurement(new URLSearchParams({ kind: "bloeddruk", systolic: "131", diastolic: "84" }));
-    const kg = parseMeasurement(new URLSearchParams({ kind: "gewicht", kg: "80,5" }));
-    expect(bp).toEqual({ kind: "bloeddruk", systolic: 131, diastolic: 84 });
-    expect(kg).toEqual({ kind: "gewicht", kg: 80.5 });
-    for (const m of [bp!, kg!]) expect(observationProblem(observationOf(m, new Date()))).toBeUndefined();
+describe("Delen: a measurement the Person enters", () => {
+  const now = new Date("2026-11-30T12:00:00Z");
+  const get = (fields: Record<string, string>) => (n: string) => fields[n];
+
+  it("reads each kind, a comma as decimal mark, a local time in the Netherlands (CET and CEST)", () => {
+    expect(parseMeasurement(get({ kind: "bloeddruk", systolic: "131", diastolic: "84", at: "2026-11-30T08:15" }), now)).toEqual({ kind: "bloeddruk", values: [131, 84], at: "2026-11-30T08:15:00+01:00" });
+    expect(parseMeasurement(get({ kind: "gewicht", value: "80,5", at: "2026-07-01T07:00" }), now)).toEqual({ kind: "gewicht", values: [80.5], at: "2026-07-01T07:00:00+02:00" });
+    expect(parseMeasurement(get({ kind: "glucose", value: "6.1", moment: "nuchter" }), now)).toEqual({ kind: "glucose", values: [6.1], moment: "nuchter", at: "2026-11-30T13:00:00+01:00" });
+    // The form of before issue 17 named the weight `kg`.
+    expect(parseMeasurement(get({ kind: "gewicht", kg: "79" }), now)?.values).toEqual([79]);
   });
 
-  it.each([{ kind: "bloeddruk", systolic: "999", diastolic: "80" }, { kind: "bloeddruk", systolic: "", diastolic: "80" }, { kind: "gewicht", kg: "-1" }, { kind: "temperatuur" }])("refuses %j", (fields) => {
-    expect(parseMeasurement(new URLSearchParams(fields as unknown as Record<string, string>))).toBeUndefined();
+  it.each([
+    { kind: "bloeddruk", systolic: "999", diastolic: "80" },
+    { kind: "bloeddruk", systolic: "", diastolic: "80" },
+    { kind: "bloeddruk", systolic: "80", diastolic: "120" },
+    { kind: "gewicht", value: "-1" },
+    { kind: "gewicht", value: "1e3" },
+    { kind: "hartslag", value: "72", at: "2026-12-25T10:00" },
+    { kind: "lengte", value: "180", at: "gisteren" },
+    { kind: "temperatuur", value: "37" },
+  ])("refuses %j", (fields) => {
+    expect(parseMeasurement(get(fields as unknown as Record<string, string>), now)).toBeUndefined();
   });
 });
+

@@ -80,13 +80,13 @@ describe("Verzamelen and Delen across the whole network", () => {
     };
     expect(detail.outcome).toBe("completed");
     const types = detail.resources.map((r) => (JSON.parse(r) as { resourceType: string }).resourceType);
-    expect(new Set(types)).toEqual(new Set(["Patient", "Condition", "AllergyIntolerance", "MedicationStatement", "Medication", "Immunization", "Observation"]));
+    for (const t of ["Patient", "Condition", "AllergyIntolerance", "MedicationStatement", "Medication", "Immunization", "Observation"]) expect(types).toContain(t);
     // Only Jansen's data came back.
     const patients = detail.resources.map((r) => JSON.parse(r) as { resourceType: string; id: string }).filter((r) => r.resourceType === "Patient");
     expect(patients.map((p) => p.id)).toEqual(["pat-jansen"]);
-    // LOG-3: every resource request had its own MedMij-Request-ID.
-    expect(detail.requests.length).toBe(6);
-    expect(new Set(detail.requests.map((r) => r.requestId)).size).toBe(6);
+    // G-6: the 28 searches of BgZ scenario 1.1; LOG-3: every resource request had its own MedMij-Request-ID.
+    expect(detail.requests.length).toBe(28);
+    expect(new Set(detail.requests.map((r) => r.requestId)).size).toBe(28);
     expect(detail.requests.every((r) => r.status === 200 && r.uri.startsWith("https://umcharderwijk.zorgbridge.localhost/48/fhir/"))).toBe(true);
   });
 
@@ -104,7 +104,7 @@ describe("Verzamelen and Delen across the whole network", () => {
     const stored = found.matches.map((m) => JSON.parse(m.text) as { subject?: { reference: string }; component?: { valueQuantity: { value: number } }[] });
     expect(stored.map((o) => o.component?.map((c) => c.valueQuantity.value))).toContainEqual([131, 84]);
     // Bound to the Person's own Patient at the provider (X-4).
-    expect(stored.find((o) => o.component?.[0]?.valueQuantity.value === 131)?.subject).toEqual({ reference: "Patient/pat-jansen" });
+    expect(stored.find((o) => o.component?.[0]?.valueQuantity.value === 131)?.subject?.reference).toBe("Patient/pat-jansen");
   });
 
   it("access_denied at the provider ends the run at the PGO without data", async () => {
@@ -138,8 +138,8 @@ describe("Verzamelen and Delen across the whole network", () => {
       ["verzamelen", "umcharderwijk@medmij", "48", "completed"],
       ["delen", "umcharderwijk@medmij", "5", "completed"],
     ]);
-    // The token request and each resource request: 7 MedMij-Request-IDs for the BgZ run.
-    expect(runs[0]!.requestIds).toHaveLength(7);
+    // The token request and each of the 28 resource requests: 29 MedMij-Request-IDs for the BgZ run.
+    expect(runs[0]!.requestIds).toHaveLength(29);
     expect(log.entries.every((e) => !Number.isNaN(Date.parse(e.at)))).toBe(true);
   });
 
@@ -156,7 +156,7 @@ describe("Verzamelen and Delen across the whole network", () => {
     expect(xml).not.toMatch(/Signature|EncryptedData/);
     expect(xml.startsWith('<?xml version="1.0" encoding="UTF-8"?>\n<PortabiliteitsRapport xmlns="xmlns://afsprakenstelsel.medmij.nl/portabiliteitsrapport/release1/">')).toBe(true);
     expect(xml).toContain("<Zorgaanbiedernaam>umcharderwijk@medmij</Zorgaanbiedernaam>");
-    expect(xml.match(/<ResourceRequest>/g)).toHaveLength(6);
+    expect(xml.match(/<ResourceRequest>/g)).toHaveLength(28);
     expect(xml).not.toContain("<GegevensdienstId>5</GegevensdienstId>");
 
     const del = await b.request(`${pgo()}/api/collections/${collectionId}`, { method: "DELETE", headers: { "x-csrf-token": csrf } });

@@ -65,7 +65,16 @@ let qualificationTokens;
  */
 export async function runTestScript(scriptOrPath, options) {
   const script = typeof scriptOrPath === "string" ? loadTestScript(scriptOrPath) : scriptOrPath;
-  const run = new Run(script, options);
+  return runSections(new Run(script, options));
+}
+
+/**
+ * Setup, every test, teardown: the order of a run, in client and server mode alike.
+ * @param {Run} run
+ * @returns {Promise<ScriptReport>}
+ */
+export async function runSections(run) {
+  const { script } = run;
   const started = performance.now();
   const setup = script.setup.length > 0 ? await run.section({ id: "setup", name: "setup" }, script.setup, "setup") : undefined;
   const setupFailed = setup !== undefined && (setup.totals.asserts.failed > 0 || setup.totals.operations.failed > 0);
@@ -98,13 +107,16 @@ export function hasFailures(report) {
 }
 
 /** @param {TestScript} script */
-function roleOf(script) {
+export function roleOf(script) {
   const role = /** @type {{ name?: unknown } | undefined} */ (script.properties?.role);
   return typeof role?.name === "string" ? role.name : undefined;
 }
 
-/** The state of one run of one script. */
-class Run {
+/**
+ * The state of one run of one script. Server mode (phr.mjs) extends it: `perform` finds the system under test's
+ * request instead of sending one, `withoutExchange` and `prepareAssert` are its hooks.
+ */
+export class Run {
   /**
    * @param {TestScript} script
    * @param {RunOptions} options
@@ -213,23 +225,10 @@ class Run {
       }
       const { assert } = action;
       if (noExchange !== undefined && assert.sourceId === undefined) {
-        reports.push(this.notEvaluated(action, noExchange));
+        reports.push(this.withoutExchange(action, noExchange));
         continue;
       }
-      const verdict = evaluateAssert(assert, {
-        exchange,
-        source: (id, direction) => this.source(id, direction),
-        profiles: this.script.profiles,
-        rules: this.script.rules,
-        substitute: (text) => this.scope.substitute(text),
-        variable: (name) => {
-          try {
-            return this.scope.resolve(name);
-          } catch {
-            return undefined;
-          }
-        },
-      });
+      const verdict = evaluateAssert(this.prepareAssert(assert), this.context(exchange));
       reports.push({
         kind: "assert", where: action.where, description: this.redact(assert.description ?? assert.label ?? ""),
         outcome: verdict.outcome,
@@ -240,6 +239,47 @@ class Run {
       if (verdict.outcome === "failed" && (assert.stopTestOnFail || kind === "setup")) stopped = kind === "setup" ? SETUP_FAILED : STOPPED;
     }
     return { id: section.id, name: section.name, description: section.description, actions: reports, totals: countActions(reports) };
+  }
+
+  /**
+   * The report of an assert whose operation has no exchange (client mode: not evaluated).
+   * @param {Action} action
+   * @param {string} reason
+   * @returns {ActionReport}
+   */
+  withoutExchange(action, reason) {
+    return this.notEvaluated(action, reason);
+  }
+
+  /**
+   * What an assert is evaluated against: one exchange, the script's fixtures, profiles, rules and variables.
+   * @param {import("./index.mjs").RecordedExchange | undefined} exchange
+   * @returns {import("./index.mjs").AssertContext}
+   */
+  context(exchange) {
+    return {
+      exchange,
+      source: (id, direction) => this.source(id, direction),
+      profiles: this.script.profiles,
+      rules: this.script.rules,
+      substitute: (text) => this.scope.substitute(text),
+      variable: (name) => {
+        try {
+          return this.scope.resolve(name);
+        } catch {
+          return undefined;
+        }
+      },
+    };
+  }
+
+  /**
+   * The assert as it is evaluated (client mode: as it is).
+   * @param {import("./index.mjs").Assert} assert
+   * @returns {import("./index.mjs").Assert}
+   */
+  prepareAssert(assert) {
+    return assert;
   }
 
   /**
@@ -414,7 +454,7 @@ function encodePart(part, safe) {
  * @param {string | undefined} code xml, json, none or a MIME type
  * @returns {string | undefined}
  */
-function mimeType(code) {
+export function mimeType(code) {
   if (code === undefined || code === "none") return undefined;
   return code in MIME_TYPES ? MIME_TYPES[/** @type {keyof typeof MIME_TYPES} */ (code)] : code;
 }
@@ -437,7 +477,7 @@ function bodyAs(source, contentType) {
  * @param {"json" | "xml"} format
  * @returns {{ resource?: Record<string, unknown>, resourceError?: string }}
  */
-function parseBody(text, format) {
+export function parseBody(text, format) {
   try {
     const resource = format === "json" ? JSON.parse(text) : parseFhirXml(text);
     if (resource === null || typeof resource !== "object" || typeof resource.resourceType !== "string") return { resourceError: "the body is JSON without a resourceType" };
@@ -451,7 +491,7 @@ function parseBody(text, format) {
  * @param {string | undefined} contentType
  * @returns {"json" | "xml" | undefined}
  */
-function fhirFormat(contentType) {
+export function fhirFormat(contentType) {
   const type = contentType?.split(";")[0]?.trim().toLowerCase() ?? "";
   if (/^application\/(fhir\+json|json\+fhir|json)$/.test(type)) return "json";
   if (/^(application\/(fhir\+xml|xml\+fhir|xml)|text\/xml)$/.test(type)) return "xml";
@@ -459,18 +499,18 @@ function fhirFormat(contentType) {
 }
 
 /** @param {string | undefined} contentType */
-function isText(contentType) {
+export function isText(contentType) {
   const type = contentType?.split(";")[0]?.trim().toLowerCase() ?? "";
   return fhirFormat(type) !== undefined || type.startsWith("text/") || type === "";
 }
 
 /** @param {string} value */
-function escapeXml(value) {
+export function escapeXml(value) {
   return value.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&apos;");
 }
 
 /** @param {string} value */
-function escapeJson(value) {
+export function escapeJson(value) {
   return JSON.stringify(value).slice(1, -1);
 }
 
@@ -478,7 +518,7 @@ function escapeJson(value) {
  * @param {ActionReport[]} reports
  * @returns {Totals}
  */
-function countActions(reports) {
+export function countActions(reports) {
   /** @type {Totals} */
   const totals = { asserts: { passed: 0, failed: 0, warning: 0, notEvaluated: 0 }, operations: { passed: 0, failed: 0, notEvaluated: 0 } };
   for (const r of reports) {

@@ -262,3 +262,87 @@ function checkAttributes(el, where, allowed) {
     if (!allowed.includes(attr.name)) throw new Error(`${where}: unexpected attribute ${attr.name}`);
   }
 }
+
+// ---- Writing: FHIR JSON -> STU3 XML ---------------------------------------------------------------------------
+//
+// The writer for the PHR-side server double (server.mjs), which answers in XML when it is asked to. It follows
+// the JSON's own key order (a resource read from XML keeps its XML order; Bundles the double builds are written in
+// FHIR order), which FHIR XML requires to be the definition order. A value with a resourceType is a nested
+// resource; `div` is the XHTML as it is; in an element (not a resource) `id` and, in an extension, `url` are
+// attributes; a primitive is an element with a value attribute, its `_name` companion giving the id attribute and
+// extensions. Nothing is checked against the model: what the double writes comes from fixtures it read strictly.
+
+/**
+ * @param {Record<string, unknown>} resource
+ * @returns {string}
+ */
+export function writeFhirXml(resource) {
+  return `<?xml version="1.0" encoding="UTF-8"?>\n${writeResource(resource, true)}`;
+}
+
+/**
+ * @param {Record<string, unknown>} resource
+ * @param {boolean} root
+ */
+function writeResource(resource, root) {
+  const type = resource.resourceType;
+  if (typeof type !== "string") throw new Error("writeFhirXml: not a resource (no resourceType)");
+  return `<${type}${root ? ` xmlns="${FHIR_NS}"` : ""}>${writeMembers(resource, "resource")}</${type}>`;
+}
+
+/**
+ * The child elements of a resource or complex element.
+ * @param {Record<string, unknown>} object
+ * @param {"resource" | "element" | "extension"} kind
+ */
+function writeMembers(object, kind) {
+  let out = "";
+  /** @type {Set<string>} */
+  const done = new Set(["resourceType"]);
+  if (kind !== "resource") done.add("id");
+  if (kind === "extension") done.add("url");
+  for (const key of Object.keys(object)) {
+    const name = key.startsWith("_") ? key.slice(1) : key;
+    if (done.has(name)) continue;
+    done.add(name);
+    const value = object[name];
+    const companion = object[`_${name}`];
+    if (name === "div" && typeof value === "string") {
+      out += value;
+      continue;
+    }
+    const values = Array.isArray(value) ? value : value === undefined ? [] : [value];
+    const companions = Array.isArray(companion) ? companion : companion === undefined || companion === null ? [] : [companion];
+    const count = Math.max(values.length, companions.length);
+    for (let i = 0; i < count; i++) out += writeElement(name, values[i] ?? null, companions[i] ?? null);
+  }
+  return out;
+}
+
+/**
+ * @param {string} name
+ * @param {unknown} value
+ * @param {unknown} companion
+ * @returns {string}
+ */
+function writeElement(name, value, companion) {
+  if (value !== null && typeof value === "object") {
+    const object = /** @type {Record<string, unknown>} */ (value);
+    if (typeof object.resourceType === "string") return `<${name}>${writeResource(object, false)}</${name}>`;
+    const extension = name === "extension" || name === "modifierExtension";
+    const attributes = `${typeof object.id === "string" ? ` id="${escapeAttribute(object.id)}"` : ""}${extension && typeof object.url === "string" ? ` url="${escapeAttribute(object.url)}"` : ""}`;
+    const body = writeMembers(object, extension ? "extension" : "element");
+    return body === "" ? `<${name}${attributes}/>` : `<${name}${attributes}>${body}</${name}>`;
+  }
+  const extra = companion !== null && typeof companion === "object" ? /** @type {Record<string, unknown>} */ (companion) : {};
+  const attributes = `${typeof extra.id === "string" ? ` id="${escapeAttribute(extra.id)}"` : ""}${value === null ? "" : ` value="${escapeAttribute(String(value))}"`}`;
+  /** @type {string} */
+  const extensions = Array.isArray(extra.extension) ? extra.extension.map((/** @type {unknown} */ e) => writeElement("extension", e, null)).join("") : "";
+  return extensions === "" ? `<${name}${attributes}/>` : `<${name}${attributes}>${extensions}</${name}>`;
+}
+
+/** @param {string} text */
+function escapeAttribute(text) {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;")
+    .replace(/\n/g, "&#10;").replace(/\r/g, "&#13;").replace(/\t/g, "&#9;");
+}

@@ -6,7 +6,7 @@ import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { DOMParser, XMLSerializer } from "@xmldom/xmldom";
 import { describe, expect, it } from "vitest";
-import { parseFhirXml } from "./index.mjs";
+import { parseFhirXml, writeFhirXml } from "./index.mjs";
 import { NICTIZ } from "./helpers.ts";
 
 /** Every fixture Nictiz publishes as both .xml and .json. */
@@ -118,5 +118,42 @@ describe("parseFhirXml", () => {
     expect(() => parseFhirXml(`<Coding xmlns="http://hl7.org/fhir"/>`)).toThrow("Coding: not an STU3 resource type");
     expect(() => parseFhirXml(fhir(`<contained><Patient/><Patient/></contained>`))).toThrow("Patient.contained: must hold exactly one resource");
     expect(() => parseFhirXml(`<Patient xmlns="http://hl7.org/fhir">`)).toThrow(/not well-formed XML/);
+  });
+});
+
+describe("writeFhirXml", () => {
+  it("writes every vendored fixture and Nictiz's JSON twins back into XML that reads as the same JSON", () => {
+    const files: string[] = [];
+    const walk = (dir: string) => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) walk(path);
+        else if (/\.(xml|json)$/.test(path) && path.includes("_reference") && !path.includes("/rules/")) files.push(path);
+      }
+    };
+    walk(NICTIZ);
+    expect(files.length).toBe(135);
+    for (const path of files) {
+      const text = readFileSync(path, "utf8");
+      const json = path.endsWith(".json") ? JSON.parse(text) : parseFhirXml(text);
+      const xml = writeFhirXml(json);
+      expect(xml.startsWith(`<?xml version="1.0" encoding="UTF-8"?>\n<${String(json.resourceType)} xmlns="http://hl7.org/fhir">`), path).toBe(true);
+      expect(canonicalDivs(parseFhirXml(xml)), path).toEqual(canonicalDivs(json));
+    }
+  });
+
+  it("puts ids and extension urls in attributes, escapes values, aligns repeating primitives, nests resources", () => {
+    const resource = {
+      resourceType: "Bundle", id: "b", type: "batch-response",
+      entry: [
+        { id: "e1", link: [{ relation: "self", url: "https://x/?a=1&b=<2>" }], resource: { resourceType: "Patient", id: "p", name: [{ given: ["A", null, "C"], _given: [null, { id: "g2", extension: [{ url: "http://e", valueString: 'say "hi"\nthere' }] }, null] }], active: true, multipleBirthInteger: 2 } },
+        { response: { status: "201 Created", outcome: { resourceType: "OperationOutcome", issue: [{ severity: "information", code: "informational" }] } } },
+      ],
+    };
+    const xml = writeFhirXml(resource);
+    expect(xml).toContain('<entry id="e1"><link><relation value="self"/><url value="https://x/?a=1&amp;b=&lt;2&gt;"/></link>');
+    expect(xml).toContain('<given value="A"/><given id="g2"><extension url="http://e"><valueString value="say &quot;hi&quot;&#10;there"/></extension></given><given value="C"/>');
+    expect(xml).toContain("<outcome><OperationOutcome><issue>");
+    expect(parseFhirXml(xml)).toEqual(resource);
   });
 });

@@ -252,12 +252,26 @@ export interface SectionReport {
 
 export interface ScriptReport {
   script: { id: string; name: string; title: string | undefined; path: string; role: string | undefined };
+  /** absent or "client": the engine sent the requests; "server": the system under test did (evaluatePhrScript) */
+  mode?: "client" | "server";
+  /** server mode: how many exchanges the recording held */
+  recorded?: number;
+  /** server mode: recorded requests no operation matched (see phr.mjs for which are listed); they fail nothing */
+  unexpected?: UnexpectedRequest[];
   unsupported: string[];
   setup: SectionReport | undefined;
   tests: SectionReport[];
   teardown: SectionReport | undefined;
   totals: Totals;
   ms: number;
+}
+
+export interface UnexpectedRequest {
+  method: string;
+  /** tokens and BSNs redacted */
+  url: string;
+  status?: number;
+  why: "no Authorization" | "no operation of this script expects it" | "a token nobody was given";
 }
 
 export declare function runTestScript(script: TestScript | string, options: RunOptions): Promise<ScriptReport>;
@@ -313,3 +327,86 @@ export declare function createVariableScope(options: {
 export declare function createRedactor(secrets?: Iterable<string>): (text: string) => string;
 /** The BSN eleven-test. */
 export declare function isBsn(digits: string): boolean;
+
+export declare function writeFhirXml(resource: Record<string, unknown>): string;
+
+// ---- Server mode: the PHR-side scripts (phr.mjs, server.mjs) ------------------------------------------------
+
+/** A recorded exchange: what the system under test sent and what it received. */
+export interface RecordedExchange extends Exchange {
+  response: Message;
+  /** how long the handler took */
+  ms?: number;
+}
+
+export interface ExchangeRecorder {
+  /** the wrapped handler: route the double's hostname to this */
+  handle(request: Request): Promise<Response>;
+  /** every exchange so far, in order */
+  readonly exchanges: RecordedExchange[];
+  clear(): void;
+}
+
+/** Wraps a handler; records every request and its response (bodies read from clones). */
+export declare function recordExchanges(handler: (request: Request) => Promise<Response>): ExchangeRecorder;
+export declare function requestMessage(request: Request): Promise<Message>;
+export declare function responseMessage(response: Response): Promise<Message>;
+
+/**
+ * Options of server mode: the client mode's, less the transport. `baseUrl` is the double's (requests are matched
+ * below it); `tokenFor` maps each qualification patient to the Authorization value the PGO was given for them,
+ * so that an assert expecting Nictiz's `Bearer 93cde269-...` expects that value.
+ */
+export type PhrOptions = Omit<RunOptions, "fetch" | "onRequest">;
+
+/** Evaluates a PHR-side script against recorded exchanges (matching: see phr.mjs and README.md). */
+export declare function evaluatePhrScript(script: TestScript | string, exchanges: readonly RecordedExchange[], options: PhrOptions): Promise<ScriptReport>;
+
+/** Records what `drive` makes the PGO do against `server`, then evaluates the script on that recording. */
+export declare function runPhrScript(
+  script: TestScript | string,
+  options: Omit<PhrOptions, "baseUrl"> & {
+    baseUrl?: string;
+    server: ((request: Request) => Promise<Response>) & { baseUrl?: string };
+    /** makes the system under test send its requests to `handler` (the recording wrapper around `server`) */
+    drive: (handler: (request: Request) => Promise<Response>, script: TestScript) => Promise<void>;
+  },
+): Promise<ScriptReport>;
+
+export interface PhrServerOptions {
+  /** where the double is reached, e.g. https://fhir.nictiz-sim.localhost/48/fhir */
+  baseUrl: string;
+  /** the patient (resource id) of a Bearer token (the credentials after "Bearer "); undefined: 401 */
+  patientForToken: (token: string) => string | undefined;
+  /** the standards whose `_LoadResources` scripts provide the data; default PHR_STANDARDS */
+  standards?: readonly string[];
+  /** YYYY-MM-DD the fixtures' `${DATE, T, D, n}` count from; default the local date (use the run's `today`) */
+  today?: string;
+  /** the data, instead of loading the standards */
+  resources?: Record<string, unknown>[];
+}
+
+/** The FHIR server double of the PHR-side scripts: a plain handler, plus what it holds. */
+export interface PhrServer {
+  (request: Request): Promise<Response>;
+  /** the base URL, no trailing slash */
+  readonly baseUrl: string;
+  readonly resources: readonly Record<string, unknown>[];
+  /** the patients (resource ids) that own resources here */
+  readonly patients: readonly string[];
+  /** what a patient may see: their own resources and the shared ones reachable from them */
+  visibleTo(patient: string): Record<string, unknown>[];
+  /** the patients a resource (`Type/id`) belongs to; none: shared */
+  ownersOf(key: string): string[];
+}
+
+/** Loads the data (Nictiz's `_LoadResources` scripts, run against an in-memory sink) and returns the double. */
+export declare function createPhrServer(options: PhrServerOptions): Promise<PhrServer>;
+/** The resources the `_LoadResources` scripts of `standards` PUT, dates filled in from `today`. */
+export declare function loadPhrData(standards?: readonly string[], today?: string): Promise<Record<string, unknown>[]>;
+/** patientForToken from a tokenFor mapping (patient -> "Bearer ..."). */
+export declare function patientForTokenFrom(tokenFor: Record<string, string>): (token: string) => string | undefined;
+/** The PHR-side scripts of the standards (21 for the default four). */
+export declare function listPhrScripts(standards?: readonly string[]): string[];
+export declare const PHR_STANDARDS: readonly string[];
+export declare const PHR_ROLES: Readonly<Record<string, readonly string[]>>;

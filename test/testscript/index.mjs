@@ -4,8 +4,10 @@
 export { loadTestScript, listCertScripts, listTestScripts, OPERATION_METHODS } from "./load.mjs";
 export { runTestScript, runLoadScript, hasFailures, loadQualificationTokens, encodeRequestUrl } from "./engine.mjs";
 export { formatReport, formatSummary } from "./report.mjs";
+export { evaluatePhrScript, runPhrScript, recordExchanges, requestMessage, responseMessage } from "./phr.mjs";
+export { createPhrServer, loadPhrData, patientForTokenFrom, listPhrScripts, PHR_STANDARDS, PHR_ROLES } from "./server.mjs";
 export { evaluateAssert, compare, ASSERT_KINDS } from "./asserts.mjs";
-export { parseFhirXml } from "./fhir-xml.mjs";
+export { parseFhirXml, writeFhirXml } from "./fhir-xml.mjs";
 export { validateProfile } from "./validate.mjs";
 export { queryParamsInSelfLink, javaUrlDecode } from "./rules.mjs";
 export { createVariableScope } from "./variables.mjs";

@@ -37,9 +37,14 @@ function scriptLines(report) {
     `TestScript ${script.id}: ${script.title ?? script.name}`,
     `  ${relative(process.cwd(), script.path)}${script.role ? ` (${script.role})` : ""}, ${report.ms} ms`,
   ];
+  if (report.mode === "server") lines.push(`  server mode: the system under test made the requests, ${report.recorded ?? 0} recorded`);
   if (report.unsupported.length > 0) lines.push(`  NOT SUPPORTED by this engine: ${report.unsupported.join("; ")}`);
   const sections = [...(report.setup ? [report.setup] : []), ...report.tests, ...(report.teardown ? [report.teardown] : [])];
   for (const section of sections) lines.push(...sectionLines(section));
+  if (report.unexpected?.length) {
+    lines.push(`  REQUESTS NO OPERATION EXPECTS (${report.unexpected.length}):`);
+    for (const u of report.unexpected) lines.push(`    ${u.method} ${u.url}${u.status !== undefined ? ` -> ${u.status}` : ""} (${u.why})`);
+  }
   lines.push(`  script: ${counts(report.totals)}`, "");
   return lines;
 }
@@ -56,7 +61,7 @@ function sectionLines(section) {
     if (action.kind === "operation" && action.outcome !== "notEvaluated") {
       const target = `${action.method ?? ""} ${action.url ?? ""}`.trim();
       lines.push(action.outcome === "passed"
-        ? `    ${target} -> ${action.status} (${action.ms} ms)`
+        ? `    ${target} -> ${action.status ?? "no status"}${action.ms !== undefined ? ` (${action.ms} ms)` : ""}${action.message ? `: ${action.message}` : ""}`
         : `    FAILED operation ${cut(action.description || action.where)}${target ? ` (${target})` : ""}: ${action.message}`);
     } else if (action.outcome === "failed" || action.outcome === "warning") {
       const actual = action.actual !== undefined && !(action.message ?? "").includes(action.actual) ? ` [actual: ${action.actual}]` : "";

@@ -7,7 +7,10 @@
  *   GET  /api/gegevensdiensten   Gegevensdiensten from the Gegevensdienstnamenlijst (?q=)
  *   POST /verzamelen, /delen     start a run: a hand-off page (or JSON) to the provider's authorization endpoint
  *   GET  /oauth/callback         the provider's answer: state check, token, FHIR, audit
+ *   GET  /gegevens, /collections/:id[/binary/:bid]   the Person's health data per zib, a collection, a document
+ *   GET|POST /metingen, /documenten   the Person's own measurements and documents, to share (Delen)
  *   GET  /api/collections[/:id], DELETE /api/collections/:id, POST /collections/:id/delete
+ *   GET  /api/gegevens[?gegevensdienst=]   FHIR Bundles of what was collected; /api/metingen, /api/documenten
  *   GET  /api/log                the Person's own audit log (LOG-1)
  *   GET  /api/portabiliteitsrapport?van=&tot=   (P-1..P-4)
  *   GET|POST /account/end        ending the service, with the report offered first; the account goes too (P-2)
@@ -16,7 +19,6 @@
  * the PGO's OpenID Connect provider (/login/oidc), or in development the fixed test Persons (POST /login).
  */
 import { Hono } from "hono";
-import type { PersonStore } from "../../durable-objects/person-store.ts";
 import { gegevensdienstSpec } from "../shared/catalogue.ts";
 import { base64url, randomHandle, sha256 } from "../shared/crypto.ts";
 import { errorPage } from "../shared/html/page.ts";
@@ -26,7 +28,6 @@ import { isPort443Https } from "../shared/lists/zorgaanbiederslijst.ts";
 import { log } from "../shared/log.ts";
 import { redirectTo, withQuery } from "../shared/oauth/errors.ts";
 import { formatScope } from "../shared/scope.ts";
-import { placed } from "../shared/durable/placement.ts";
 import type { Env } from "./env.ts";
 import { endAccount, personOf } from "./accounts.ts";
 import { audit, auditOf } from "./audit.ts";
@@ -35,13 +36,17 @@ import { loginConfig, misconfiguredPage } from "./login/config.ts";
 import { oidcLoginRoutes } from "./login/oidc.ts";
 import { loginPage, PASSKEY_SCRIPT_PATH } from "./login/pages.ts";
 import { welcome } from "./login/welcome.ts";
-import { observationOf, parseMeasurement } from "./measurement.ts";
-import { collectionPage, dashboard, endPage, handoffPage, type OfferingView } from "./pages.ts";
+import { parseMeasurement } from "./measurement.ts";
+import { dashboard, endPage, handoffPage, type OfferingView } from "./pages.ts";
+import { parseChoice } from "./collect/plan.ts";
+import { pgoDataRoutes, shareChoice } from "./data-routes.ts";
+import { offerings } from "./offerings.ts";
+import { personStore } from "./stores.ts";
 import { passkeyAccountRoutes, passkeyLoginRoutes } from "./passkeys/routes.ts";
 import { passkeyScript } from "./passkeys/script.ts";
 import { personById } from "./persons.ts";
 import { reportXml, validateReport } from "./portabiliteitsrapport.ts";
-import { redirectUriOf, run } from "./run.ts";
+import { redirectUriOf, run, type FlowPayload } from "./run.ts";
 import { csrfFor, currentSession, endSessionsOf, logout, startFlow, takeFlow } from "./session.ts";
 
 export { AuditLog } from "../../durable-objects/audit-log.ts";
@@ -58,28 +63,7 @@ export const DVP_LISTS: readonly RefreshTarget[] = [
   { kind: "Gegevensdienstnamenlijst", release: "1" },
 ];
 
-const persons = (env: Env, id: string): DurableObjectStub<PersonStore> => {
-  const ns = placed(env, env.PERSONS);
-  return ns.get(ns.idFromName(id));
-};
-
-async function offerings(env: Env, query: string): Promise<OfferingView[]> {
-  const zal = await listIndex(env.LISTS, "Zorgaanbiederslijst");
-  const gnl = await listIndex(env.LISTS, "Gegevensdienstnamenlijst");
-  if (!zal) return [];
-  const q = query.trim().toLowerCase();
-  const out: OfferingView[] = [];
-  for (const o of zal.offerings()) {
-    const spec = gegevensdienstSpec(o.gegevensdienst.id);
-    const naam = gnl?.get(o.gegevensdienst.id)?.weergavenaam;
-    if (!spec || !naam) continue;
-    if (q && !o.zorgaanbieder.naam.includes(q) && !naam.toLowerCase().includes(q)) continue;
-    // L-8: an offering whose authorization endpoint is not https on port 443 cannot be started.
-    if (!isPort443Https(o.gegevensdienst.authorizationEndpoint)) continue;
-    out.push({ zorgaanbieder: o.zorgaanbieder.naam, gegevensdienstId: o.gegevensdienst.id, naam, useCase: spec.useCase });
-  }
-  return out;
-}
+const persons = personStore;
 
 const app = new Hono<DvpApp>();
 
@@ -172,13 +156,14 @@ async function start(c: Ctx, useCase: "verzamelen" | "delen"): Promise<Response>
   const authorizeUri = offering.gegevensdienst.authorizationEndpoint;
   // L-8: every https connection uses port 443, the front channel too.
   if (!isPort443Https(authorizeUri)) return errorPage(502, "Niet beschikbaar", "De zorgaanbieder gebruikt een ongeldig adres.");
-  let payload: unknown;
-  if (useCase === "delen") {
-    const m = parseMeasurement(form);
-    if (!m) return errorPage(400, "Ongeldige meting", "Vul geldige meetwaarden in.");
-    payload = observationOf(m, new Date());
-  }
   const s = c.get("session");
+  let payload: FlowPayload;
+  if (useCase === "verzamelen") payload = { choice: parseChoice(form) };
+  else {
+    const chosen = await shareChoice(c, persons(c.env, s.personId), gd, form);
+    if (chosen instanceof Response) return chosen;
+    payload = chosen;
+  }
   // PKCE S256 on every flow (RFC 9700 §2.1.1); an AS without PKCE ignores the parameters (RFC 6749 §3.1).
   const codeVerifier = randomHandle();
   const issuer = new URL(authorizeUri).origin;
@@ -231,7 +216,11 @@ app.get("/oauth/callback", async (c) => {
     const message = error === "access_denied" ? "U hebt geen toestemming gegeven. Er zijn geen gegevens uitgewisseld." : "De zorgaanbieder kon de aanvraag niet afhandelen.";
     return errorPage(error === "access_denied" ? 200 : 502, error === "access_denied" ? "Geen toestemming" : "Aanvraag mislukt", message);
   }
-  const result = await run(c.env, flow, code);
+  const result = await run(c.env, flow, code, c.get("person"), {
+    measurements: (f) => person.measurements(f),
+    documents: (ids) => person.documents(ids),
+    documentContent: (id) => person.documentContent(id),
+  });
   const id = await person.add({
     zorgaanbieder: flow.zorgaanbieder,
     gegevensdienstId: flow.gegevensdienstId,
@@ -239,7 +228,9 @@ app.get("/oauth/callback", async (c) => {
     outcome: result.outcome,
     requests: result.requests,
     resources: result.resources,
+    origins: result.origins,
   });
+  if (result.shared) await person.markShared(result.shared.kind, result.shared.ids, new Date().toISOString());
   await audit(c.env, {
     person: s.personId,
     action: flow.useCase,
@@ -261,10 +252,7 @@ app.get("/api/collections/:id", async (c) => {
   return d ? c.json(d, 200, { "cache-control": "no-store" }) : c.json({ error: "not found" }, 404);
 });
 
-app.get("/collections/:id", async (c) => {
-  const d = await persons(c.env, c.get("session").personId).get(c.req.param("id"));
-  return d ? collectionPage(c.env.DVP_NAME, d) : errorPage(404, "Niet gevonden", "Deze gegevens bestaan niet (meer).");
-});
+pgoDataRoutes(app);
 
 async function deleteCollection(c: Ctx, id: string): Promise<boolean> {
   const s = c.get("session");

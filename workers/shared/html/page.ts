@@ -50,6 +50,27 @@ button:focus-visible,a:focus-visible,input:focus-visible,select:focus-visible{ou
 label{display:block;margin:.75rem 0 .25rem;font-weight:600}
 input,select{font:inherit;padding:.4rem;width:100%;box-sizing:border-box}
 table{border-collapse:collapse;width:100%;table-layout:fixed}td,th{border-bottom:1px solid #ddd;padding:.3rem;text-align:left;vertical-align:top;overflow-wrap:anywhere}
+main:has(.breed){max-width:72rem}main:has(.middel){max-width:60rem}
+.sr-only{position:absolute;width:1px;height:1px;padding:0;margin:-1px;overflow:hidden;clip:rect(0,0,0,0);white-space:nowrap;border:0}
+.scroll{overflow-x:auto;margin-bottom:1rem}
+table.data{table-layout:auto}table.data th,table.data td{overflow-wrap:break-word}table.data thead th{border-bottom:2px solid #154273}
+table.verzoeken td{overflow-wrap:anywhere}
+.breed section{margin-top:1.5rem}
+.bron,.klein{color:#4a535c;font-size:.9rem}
+.afwijkend{color:#a4161a}
+svg.grafiek{display:block;max-width:100%;height:auto}
+.grafiek-en-tabel{display:grid;gap:1rem}
+@media (min-width:70rem){.grafiek-en-tabel{grid-template-columns:minmax(0,3fr) minmax(0,2fr);align-items:start}}
+dl.fields{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}dl.fields dt{font-weight:600}dl.fields dd{margin:0}
+ul.plain{list-style:none;padding:0;margin:0}
+nav ul{display:flex;flex-wrap:wrap;gap:.5rem 1.25rem;list-style:none;padding:0}
+a[aria-current=page]{font-weight:700}
+fieldset{border:1px solid #ccd3da;border-radius:4px;margin:1rem 0;padding:.5rem 1rem 1rem}
+input[type=checkbox]{width:auto;margin:0}
+.keuze{display:flex;gap:.5rem;align-items:baseline}.keuze label{display:inline;font-weight:400;margin:.2rem 0}
+.nw{white-space:nowrap}
+.invoer-lijst{display:grid;grid-template-columns:repeat(auto-fit,minmax(18rem,1fr));gap:0 1.5rem;align-items:start}
+a.knop{display:inline-block;padding:.6rem 1.4rem;border:2px solid #154273;border-radius:4px;color:#154273;font-weight:600;text-decoration:none}
 `;
 
 export interface PageOptions {

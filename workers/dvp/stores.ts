@@ -1,0 +1,9 @@
+/** The Person's PersonStore (one Durable Object per Person, placed ). */
+import type { PersonStore } from "../../durable-objects/person-store.ts";
+import { placed } from "../shared/durable/placement.ts";
+import type { Env } from "./env.ts";
+
+export function personStore(env: Env, personId: string): DurableObjectStub<PersonStore> {
+  const ns = placed(env, env.PERSONS);
+  return ns.get(ns.idFromName(personId));
+}
