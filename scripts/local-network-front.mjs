@@ -12,7 +12,8 @@
 // workerd without a response (clients saw "socket hang up" / ECONNRESET on busy keep-alive
 // connections), and that hop cost more than half of the throughput; see README, "The local network".
 import http from "node:http";
-import { Readable } from "node:stream";
+import net from "node:net";
+import { PassThrough, Readable } from "node:stream";
 import { Client } from "undici";
 import { tlsClientAuthFor } from "../workers/local-network/client-certificate.mjs";
 
@@ -53,6 +54,7 @@ class WorkerdConnections {
   }
 
   async request(path, { method, headers, body }) {
+    if (body && Number(headers["content-length"] ?? 0) > LARGE_BODY) return largeBodyRequest(new URL(this.#url), path, { method, headers, body });
     const client = this.#idle.pop() ?? new Client(this.#url, { pipelining: 1, keepAliveTimeout: 4_000, keepAliveMaxTimeout: 4_000 });
     let answer;
     try {
@@ -78,6 +80,124 @@ class WorkerdConnections {
   async close() {
     await Promise.all(this.#idle.splice(0).map((c) => c.close()));
   }
+}
+
+/** The worker stopped reading a request body and workerd closed the connection without an answer. */
+class BodyRefused extends Error {
+  bodyRefused = true;
+  constructor() {
+    super("the worker did not read the request body");
+  }
+}
+
+/** Bodies above this size go to workerd on a connection of their own (largeBodyRequest). */
+const LARGE_BODY = 1024 * 1024;
+
+/**
+ * A request with a large body, on a fresh connection read by hand, so that a worker's early refusal reaches the
+ * client as the edge delivers it (issue 19 #4: a 50 MB publication to Registratie is a 413, not a 502).
+ *
+ * A worker that refuses a body before reading it all (413 at its size cap, 403 at the whitelist gate) answers, and
+ * workerd closes the connection with the rest of the body unread, which the kernel turns into a reset. The answer
+ * arrived before the reset and stays readable, but undici (and node:http's client) reads it only after the failed
+ * write of the body has destroyed the socket: measured, about half of such answers were lost ("write ECONNRESET",
+ * a 502 here). Here every byte is taken as it arrives, a failed write of the body does not end the reading, and the
+ * reset after a complete answer is no error; the rest of the client's body is dropped. Sometimes workerd resets the
+ * connection before its answer leaves at all (nothing arrives, measured): the worker refused the body before reading
+ * it, and the front door answers 413 Payload Too Large itself, as the edge does.
+ */
+function largeBodyRequest(entry, path, { method, headers, body }) {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(Number(entry.port), entry.hostname);
+    // A failed write of the body (the peer has reset the connection) must not destroy the socket while the answer
+    // that came before the reset still waits in the kernel: Node destroys it at once and never reads it. Until the
+    // answer is read, that destruction waits for the read side, which delivers the answer, then the reset.
+    const destroy = socket.destroy.bind(socket);
+    let writeFailed;
+    socket.destroy = (e) => {
+      if (e && e.syscall === "write" && !answer) {
+        writeFailed ??= e;
+        stopUpload();
+        // No answer within a moment: workerd dropped it with the connection (it does, measured: the reset can
+        // come before the answer is on the wire). The worker refused the body before reading it: 413, as the edge.
+        setTimeout(() => {
+          if (answer) return;
+          destroy();
+          reject(new BodyRefused());
+        }, 250).unref();
+        return socket;
+      }
+      return destroy(e);
+    };
+    const head = [`${method} ${path} HTTP/1.1`, `host: ${entry.host}`, "connection: close"];
+    for (const [k, v] of Object.entries(headers)) for (const value of [].concat(v)) head.push(`${k}: ${value}`);
+    let buffered = Buffer.alloc(0);
+    let answer;
+    let remaining = Infinity;
+    const out = new PassThrough();
+    const stopUpload = () => {
+      body.unpipe?.(socket);
+      body.removeAllListeners("data");
+      body.resume?.();
+    };
+    const finish = () => {
+      stopUpload();
+      out.end();
+      destroy();
+    };
+    socket.on("connect", () => {
+      socket.write(`${head.join("\r\n")}\r\n\r\n`);
+      // One chunk at a time, and a turn of the event loop (its poll for incoming data) before the next: a write into
+      // a connection the peer has already reset would destroy the socket before the answer waiting in it is read.
+      body.on("data", (chunk) => {
+        body.pause();
+        if (socket.destroyed) return;
+        socket.write(chunk, () => setImmediate(() => !answer && !socket.destroyed && body.resume()));
+      });
+    });
+    socket.on("data", (chunk) => {
+      if (answer) {
+        const take = chunk.subarray(0, remaining);
+        remaining -= take.length;
+        out.write(take);
+        if (remaining === 0) finish();
+        return;
+      }
+      buffered = Buffer.concat([buffered, chunk]);
+      const end = buffered.indexOf("\r\n\r\n");
+      if (end < 0) return;
+      const lines = buffered.subarray(0, end).toString("latin1").split("\r\n");
+      const statusCode = Number(/^HTTP\/1\.[01] (\d{3})/.exec(lines[0] ?? "")?.[1]);
+      const answerHeaders = {};
+      for (const line of lines.slice(1)) {
+        const colon = line.indexOf(":");
+        const name = line.slice(0, colon).trim().toLowerCase();
+        const value = line.slice(colon + 1).trim();
+        if (name === "set-cookie") (answerHeaders[name] ??= []).push(value);
+        else answerHeaders[name] = name in answerHeaders ? `${answerHeaders[name]}, ${value}` : value;
+      }
+      // Length-delimited, or up to the close (workerd closes these connections: connection: close).
+      if (answerHeaders["content-length"] !== undefined) remaining = Number(answerHeaders["content-length"]);
+      else if (/chunked/i.test(answerHeaders["transfer-encoding"] ?? "")) {
+        destroy();
+        reject(new Error("chunked answer to a large upload"));
+        return;
+      }
+      answer = { statusCode, headers: answerHeaders, body: out };
+      resolve(answer);
+      const rest = buffered.subarray(end + 4);
+      buffered = Buffer.alloc(0);
+      if (rest.length > 0 || remaining === 0) socket.emit("data", rest);
+    });
+    socket.on("end", () => (answer ? finish() : reject(new Error("workerd closed the connection without an answer"))));
+    socket.on("error", (e) => {
+      stopUpload();
+      if (!answer) return reject(e);
+      // The reset after a complete answer is how the refusal ends; within the answer it is a real failure.
+      if (remaining === 0 || remaining === Infinity) out.end();
+      else out.destroy(e);
+    });
+  });
 }
 
 /**
@@ -147,7 +267,8 @@ export async function startFront({ port, host, entryUrl, workerFor, nodeServiceF
 
   const server = http.createServer({ keepAlive: true, keepAliveTimeout: 65_000, requestTimeout: 120_000 }, (req, res) => {
     handle(req, res).catch((e) => {
-      if (!res.headersSent) res.writeHead(502, { "content-type": "text/plain; charset=utf-8" }).end(`local network: ${e?.message ?? e}\n`);
+      if (!res.headersSent && e?.bodyRefused) res.writeHead(413, { "content-type": "text/plain; charset=utf-8", connection: "close" }).end("Payload Too Large\n");
+      else if (!res.headersSent) res.writeHead(502, { "content-type": "text/plain; charset=utf-8" }).end(`local network: ${e?.message ?? e}\n`);
       else res.destroy();
     });
   });

@@ -6,6 +6,11 @@
 #   SERVER_NAMES    the node's hostnames, space-separated (a DVZA's DVZA_HOSTNAMES)
 #   SERVER_CERT     PEM chain of the node's server certificate (PKIoverheid), SERVER_KEY its key
 #   CLIENT_CA       PEM bundle of the CAs whose client certificates are accepted (S-2; MedMij: PKIoverheid)
+#   CLIENT_CRL      PEM file with the current CRL of every CA in CLIENT_CA (PKIoverheid publishes them), kept fresh by
+#                   scripts/deno/refresh-crl.sh (a systemd timer, docs/deno-layout.md). Required: without it a
+#                   certificate its CA has revoked would still be accepted. nginx checks the whole chain against it
+#                   (a CA without a CRL, or a CRL past its nextUpdate, fails every certificate: closed, not open).
+#                   CLIENT_CRL=none turns revocation checking off, for a test CA that publishes no CRL only.
 #   UPSTREAM        where the Deno server listens: 127.0.0.1:8787 (its TRUSTED_PROXIES then names 127.0.0.1), or
 #                   unix:/run/medmij/dvza.sock (Deno's LISTEN_SOCKET; TRUSTED_PROXIES=unix; make the socket's
 #                   directory accessible to nginx's user only)
@@ -18,13 +23,16 @@
 # or ChaCha20-Poly1305 (the same list scripts/edge/configure-zone.sh sets on a Cloudflare zone).
 # S-2: the client certificate is verified here against CLIENT_CA ("optional": the front channel, where browsers
 # present none, runs on the same names). nginx answers a failed verification (expired, unknown CA, ...) with its
-# own 400 page (internal status 495); instead the request goes on to Deno with the verdict "FAILED:<reason>", so
+# own 400 page (internal status 495); instead the request goes on to Deno with the verdict "FAILED:<reason>" (a revoked
+# certificate: "FAILED:certificate revoked", which Deno also reports as certRevoked), so
 # the product answers every back-channel refusal alike with the bare 403 of W-2 and logs the reason on its side.
 # The verdict and the verified subject DN and PEM travel in headers Deno believes only with the proxy secret and
 # from the proxy's address (TRUSTED_PROXIES); the Whitelist (W-1) decides there. Every forwarded header a client
 # sent is cleared here, so nothing a client writes reaches Deno as the proxy's word.
 set -euo pipefail
 : "${SERVER_CERT:?}" "${SERVER_KEY:?}" "${CLIENT_CA:?}"
+: "${CLIENT_CRL:?set CLIENT_CRL to the CRLs of the client CAs, PEM, kept fresh by scripts/deno/refresh-crl.sh (or to none)}"
+if [ "$CLIENT_CRL" != "none" ] && [ ! -r "$CLIENT_CRL" ]; then echo "CLIENT_CRL: cannot read $CLIENT_CRL" >&2; exit 2; fi
 if [ -z "${PROXY_SECRET:-}" ] && [ -n "${PROXY_SECRET_FILE:-}" ]; then PROXY_SECRET="$(tr -d ' \n\r\t' < "$PROXY_SECRET_FILE")"; fi
 : "${PROXY_SECRET:?set PROXY_SECRET (or PROXY_SECRET_FILE): openssl rand -hex 32}"
 if ! [[ "$PROXY_SECRET" =~ ^[A-Za-z0-9_+/=.-]{32,}$ ]]; then echo "PROXY_SECRET: at least 32 characters of [A-Za-z0-9_+/=.-]" >&2; exit 2; fi
@@ -68,6 +76,7 @@ http {
     ssl_client_certificate ${CLIENT_CA};
     ssl_verify_client optional;
     ssl_verify_depth 4;
+$( [ "$CLIENT_CRL" = "none" ] && echo "    # CLIENT_CRL=none: no revocation check (a test CA without a CRL)." || echo "    ssl_crl ${CLIENT_CRL};")
     error_page 495 = @unverified;
 
     proxy_http_version 1.1;

@@ -8,7 +8,8 @@ declare namespace Deno {
   }
   function test(name: string, fn: (t: TestContext) => void | Promise<void>): void;
   function test(options: { name: string; ignore?: boolean; fn: (t: TestContext) => void | Promise<void> }): void;
-  function makeTempDir(): Promise<string>;
+  function makeTempDir(options?: { prefix?: string }): Promise<string>;
+  function uid(): number | null;
   function mkdir(path: string, options?: { recursive?: boolean }): Promise<void>;
   function remove(path: string, options?: { recursive?: boolean }): Promise<void>;
   function stat(path: string): Promise<unknown>;
@@ -16,11 +17,21 @@ declare namespace Deno {
   function writeTextFile(path: string, data: string): Promise<void>;
   interface Conn {
     readonly readable: ReadableStream<Uint8Array>;
+    readonly writable: WritableStream<Uint8Array>;
+    read(buffer: Uint8Array): Promise<number | null>;
     write(data: Uint8Array): Promise<number>;
     close(): void;
   }
-  function connect(options: { hostname: string; port: number }): Promise<Conn>;
-  function listen(options: { hostname: string; port: number }): { addr: NetAddr; close(): void };
+  interface TcpConn extends Conn {
+    setNoDelay(noDelay?: boolean): void;
+  }
+  interface Listener {
+    readonly addr: NetAddr;
+    accept(): Promise<Conn>;
+    close(): void;
+  }
+  function connect(options: { hostname: string; port: number }): Promise<TcpConn>;
+  function listen(options: { hostname: string; port: number }): Listener;
   interface CommandOutput {
     success: boolean;
     stdout: Uint8Array;

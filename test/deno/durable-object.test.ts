@@ -6,16 +6,8 @@
 import assert from "node:assert/strict";
 import { GrantStore, type Grant } from "../../durable-objects/grant-store.ts";
 import { DenoNamespace, DurableObject } from "../../workers/adapter/deno/durable-object.ts";
+import { GRANT } from "./helpers.ts";
 
-const GRANT: Grant = {
-  clientId: "dvp.gezondheidskluis.localhost",
-  redirectUri: "https://dvp.gezondheidskluis.localhost/oauth/callback",
-  scope: "umcharderwijk~48",
-  zorgaanbieder: "umcharderwijk@medmij",
-  gegevensdienstId: "48",
-  subject: "999990019",
-  tokenEndpoint: "https://umcharderwijk.zorgbridge.localhost/oauth/token",
-};
 const PRESENTED = { clientId: GRANT.clientId, redirectUri: GRANT.redirectUri, tokenEndpoint: GRANT.tokenEndpoint };
 
 const randomHex = () => Array.from(crypto.getRandomValues(new Uint8Array(32)), (b) => b.toString(16).padStart(2, "0")).join("");
@@ -141,6 +133,28 @@ Deno.test("an alarm set before a restart fires after it", async () => {
     await new Promise((r) => setTimeout(r, 600));
     assert.equal(await ledger.count(), 1, "the alarm handler ran once");
     second.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("AS-10 output gate: a call's answer is released only after its writes are committed (group commit), and one commit serves many calls", async () => {
+  const dir = await Deno.makeTempDir();
+  const { DatabaseSync } = await import("node:sqlite");
+  try {
+    const ns = new DenoNamespace("LEDGER", Ledger as never, {}, { dataDir: dir });
+    const ledger = ns.get(ns.idFromName("one")) as unknown as LedgerStub;
+    await ledger.count();
+    const file = `${dir}/LEDGER/${ns.idFromName("one").toString()}.sqlite`;
+    // Another connection sees only what is committed: every answered write is already there.
+    const other = new DatabaseSync(file);
+    const committed = () => (other.prepare("SELECT COUNT(*) AS c FROM entries").get() as { c: number }).c;
+    const answered = await Promise.all(Array.from({ length: 20 }, (_, i) => ledger.add(i).then(() => committed())));
+    // All 20 ran in one turn: one commit, and no answer before it (without the gate each would see 0 here).
+    assert.deepEqual(answered, Array(20).fill(20));
+    assert.equal(committed(), 20);
+    other.close();
+    ns.close();
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -32,6 +32,17 @@ export async function serve(n: Node, trusted: string): Promise<Served> {
   };
 }
 
+/** A grant of the seed lists: a code for it is redeemable by CLIENT at umcharderwijk's token endpoint. */
+export const GRANT = {
+  clientId: "dvp.gezondheidskluis.localhost",
+  redirectUri: "https://dvp.gezondheidskluis.localhost/oauth/callback",
+  scope: "umcharderwijk~48",
+  zorgaanbieder: "umcharderwijk@medmij",
+  gegevensdienstId: "48",
+  subject: "999990019",
+  tokenEndpoint: "https://umcharderwijk.zorgbridge.localhost/oauth/token",
+};
+
 /** What nginx forwards for a verified client certificate with this CN (scripts/deno/nginx.conf.sh). */
 export const viaProxy = (cn: string) => ({ [PROXY_SECRET_HEADER]: TEST_PROXY_SECRET, "x-ssl-client-verify": "SUCCESS", "x-ssl-client-s-dn": `CN=${cn},O=Test,C=NL` });
 
@@ -45,4 +56,58 @@ export async function registratieWithLists(dir: string): Promise<Served> {
     assert.equal(r.status < 300, true, `publish ${file}: HTTP ${r.status} ${await r.text()}`);
   }
   return registratie;
+}
+
+export interface Instance {
+  readonly url: string;
+  readonly port: number;
+  readonly process: Deno.ChildProcess;
+  /** SIGTERM, and the exit awaited. */
+  stop(): Promise<void>;
+}
+
+/**
+ * One instance of a role as its own process (workers/adapter/deno/serve.ts), as systemd would run it; resolves when
+ * it listens. Its log is drained (and echoed with MEDMIJ_TEST_LOG=1).
+ */
+export async function spawnInstance(role: "dvza" | "dvp" | "registratie", vars: Record<string, string>): Promise<Instance> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", "--no-check", new URL("../../workers/adapter/deno/serve.ts", import.meta.url).pathname],
+    env: { PATH: Deno.env.get("PATH") ?? "", PORT: "0", ...vars, ROLE: role },
+    stdout: "piped",
+    stderr: Deno.env.get("MEDMIJ_TEST_LOG") ? "inherit" : "null",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const echo = !!Deno.env.get("MEDMIJ_TEST_LOG");
+  let buffered = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`the ${role} instance exited before listening: ${buffered.slice(-2000)}`);
+    buffered += value;
+    const m = /"event":"deno\.listening".*?"port":(\d+)/.exec(buffered);
+    if (m) {
+      // Keep draining its log so the pipe never fills.
+      void (async () => {
+        for (;;) {
+          const r = await reader.read();
+          if (r.done) return;
+          if (echo) console.log(r.value.trimEnd());
+        }
+      })();
+      const port = Number(m[1]);
+      return {
+        url: `http://127.0.0.1:${port}`,
+        port,
+        process: child,
+        async stop() {
+          try {
+            child.kill("SIGTERM");
+          } catch {
+            // already gone
+          }
+          await child.status;
+        },
+      };
+    }
+  }
 }

@@ -4,7 +4,8 @@
  * role on Deno. The client is curl, presenting each certificate in turn:
  *   a whitelisted DVP; a valid certificate whose CN is not on the Whitelist; an expired one; one from another CA;
  *   a whitelisted CN signed by the wrong CA; none at all; the whitelisted name padded with a space or a TAB
- *   (issue 15 #7).
+ *   (issue 15 #7); a whitelisted certificate its CA has revoked (issue 19 #6: the CA's CRL, fetched and checked by
+ *   scripts/deno/refresh-crl.sh, in nginx's CLIENT_CRL).
  * Only the first reaches the token endpoint; every other gets the bare 403. And the trust in nginx's verdict
  * (X-7, issue 15 #8): a local process that connects straight to Deno's port with nginx's headers is not nginx,
  * and nothing a client sends through nginx passes for nginx's word.
@@ -15,86 +16,14 @@ import { proxyTrust } from "../../workers/adapter/deno/tls-client-auth.ts";
 import { issueCode } from "../../workers/dvza/grants.ts";
 import type { Env as DvzaEnv } from "../../workers/dvza/env.ts";
 import { storeLists } from "../helpers/network.ts";
+import { CLIENT, freePort, HAVE_NGINX, makePki, NGINX, run, UMC, waitFor } from "./pki.ts";
 
-const UMC = "umcharderwijk.zorgbridge.localhost";
-const CLIENT = "dvp.gezondheidskluis.localhost";
 const REDIRECT = `https://${CLIENT}/oauth/callback`;
-const NGINX = Deno.env.get("NGINX_PATH") ?? "/usr/sbin/nginx";
 const PROXY_SECRET = crypto.randomUUID().replaceAll("-", "") + crypto.randomUUID().replaceAll("-", "");
-
-async function run(cmd: string, args: string[], cwd: string, env: Record<string, string> = {}): Promise<string> {
-  const out = await new Deno.Command(cmd, { args, cwd, env, stdout: "piped", stderr: "piped" }).output();
-  const text = new TextDecoder().decode(out.stdout);
-  if (!out.success) throw new Error(`${cmd} ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`);
-  return text;
-}
-
-const CA_CONF = `[ca]
-default_ca = test
-[test]
-dir = .
-database = index.txt
-new_certs_dir = .
-serial = serial
-default_md = sha256
-policy = any
-copy_extensions = copy
-[any]
-commonName = supplied
-`;
-
-/** A test PKI: two CAs, the server's certificate, and the client certificates the cases need. */
-async function makePki(dir: string): Promise<void> {
-  const sh = (line: string) => run("bash", ["-c", line], dir);
-  await Deno.writeTextFile(`${dir}/ca.cnf`, CA_CONF);
-  await sh("touch index.txt && echo 1000 > serial");
-  for (const ca of ["ca", "other-ca"]) {
-    await sh(`openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ${ca}.key -out ${ca}.crt -days 2 -subj "/CN=Test ${ca}"`);
-  }
-  const leaf = async (name: string, cn: string, ca: string, extra = "") => {
-    await sh(`openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ${name}.key -out ${name}.csr -subj "/C=NL/O=Test/CN=${cn}" ${extra}`);
-  };
-  await leaf("server", UMC, "ca", `-addext "subjectAltName=DNS:${UMC},IP:127.0.0.1"`);
-  await sh(`openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 -copy_extensions copy -out server.crt`);
-  await leaf("good", CLIENT, "ca");
-  await sh(`openssl x509 -req -in good.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 -out good.crt`);
-  await leaf("unlisted", "dvp.not-whitelisted.localhost", "ca");
-  await sh(`openssl x509 -req -in unlisted.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 -out unlisted.crt`);
-  await leaf("expired", CLIENT, "ca");
-  await sh(`openssl ca -batch -config ca.cnf -cert ca.crt -keyfile ca.key -in expired.csr -out expired.crt -startdate 20200101000000Z -enddate 20200102000000Z 2>/dev/null`);
-  await leaf("foreign", "dvp.elsewhere.localhost", "other-ca");
-  await sh(`openssl x509 -req -in foreign.csr -CA other-ca.crt -CAkey other-ca.key -CAcreateserial -days 2 -out foreign.crt`);
-  await leaf("impostor", CLIENT, "other-ca");
-  await sh(`openssl x509 -req -in impostor.csr -CA other-ca.crt -CAkey other-ca.key -CAcreateserial -days 2 -out impostor.crt`);
-  // Issue 15 #7: the whitelisted name with white space around it, from the accepted CA (openssl keeps it in the CN).
-  for (const [name, cn] of [["leading-space", ` ${CLIENT}`], ["trailing-space", `${CLIENT} `], ["trailing-tab", `${CLIENT}\t`]]) {
-    await run("openssl", ["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", `${name}.key`, "-out", `${name}.csr`, "-subj", `/C=NL/O=Test/CN=${cn}`], dir);
-    await sh(`openssl x509 -req -in ${name}.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 -out ${name}.crt`);
-  }
-}
-
-async function freePort(): Promise<number> {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
-
-async function waitFor(port: number): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    try {
-      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  throw new Error(`nothing listens on ${port}`);
-}
 
 Deno.test({
   name: "S-2 / W-1 / W-2 with real certificates through nginx: only a whitelisted DVP from the right CA reaches the token endpoint",
-  ignore: !(await Deno.stat(NGINX).then(() => true, () => false)),
+  ignore: !HAVE_NGINX,
   async fn(t) {
     const dir = await Deno.makeTempDir();
     const denoPort = await freePort();
@@ -110,6 +39,10 @@ Deno.test({
         serveRequest(n, trusted, request, (info.remoteAddr as Deno.NetAddr).hostname),
       );
       await Deno.mkdir(`${dir}/nginx`);
+      // The CA's CRL as nginx reads it, made by the refresh script from the published (DER) CRL.
+      const refresh = (url: string) =>
+        new Deno.Command("bash", { args: [new URL("../../scripts/deno/refresh-crl.sh", import.meta.url).pathname], cwd: dir, env: { PATH: Deno.env.get("PATH") ?? "", CLIENT_CA: `${dir}/ca.crt`, CLIENT_CRL: `${dir}/client.crl.pem`, CRL_URLS: url, RELOAD: "" }, stdout: "null", stderr: "piped" }).output();
+      assert.equal((await refresh(`file://${dir}/ca.crl`)).success, true, "refresh-crl.sh takes the CA's CRL");
       const conf = await run("bash", [new URL("../../scripts/deno/nginx.conf.sh", import.meta.url).pathname], dir, {
         PATH: Deno.env.get("PATH") ?? "",
         LISTEN: `127.0.0.1:${tlsPort}`,
@@ -117,6 +50,7 @@ Deno.test({
         SERVER_CERT: `${dir}/server.crt`,
         SERVER_KEY: `${dir}/server.key`,
         CLIENT_CA: `${dir}/ca.crt`,
+        CLIENT_CRL: `${dir}/client.crl.pem`,
         UPSTREAM: `127.0.0.1:${denoPort}`,
         PREFIX: `${dir}/nginx`,
         PROXY_SECRET,
@@ -155,6 +89,7 @@ Deno.test({
         ["leading-space", "the whitelisted CN with a leading space, from the accepted CA (W-1, AS-11: exact match)"],
         ["trailing-space", "the whitelisted CN with a trailing space (W-1, AS-11)"],
         ["trailing-tab", "the whitelisted CN with a trailing TAB (W-1, AS-11)"],
+        ["revoked", "a whitelisted certificate from the accepted CA that the CA has revoked (S-2, CRL)"],
       ] as const) {
         await t.step(`${why}: the bare 403 of W-2, and the code is not spent`, async () => {
           const { code } = await issueCode(env, grant);
@@ -164,6 +99,14 @@ Deno.test({
           assert.equal((await token("good", code)).status, 200, "the rightful client can still redeem it");
         });
       }
+
+      await t.step("S-2: refresh-crl.sh refuses a CRL the accepted CA did not sign, and keeps the good one", async () => {
+        const before = await Deno.readTextFile(`${dir}/client.crl.pem`);
+        const out = await refresh(`file://${dir}/other.crl.pem`);
+        assert.equal(out.success, false);
+        assert.match(new TextDecoder().decode(out.stderr), /not signed by a CA/);
+        assert.equal(await Deno.readTextFile(`${dir}/client.crl.pem`), before);
+      });
 
       await t.step("X-7: a local process straight to Deno's port with nginx's headers is not nginx: the bare 403, the code not spent", async () => {
         const { code } = await issueCode(env, grant);

@@ -25,14 +25,16 @@ declare namespace Deno {
     handler: (request: Request, info: ServeHandlerInfo) => Response | Promise<Response>,
   ): HttpServer;
   function cron(name: string, schedule: string, handler: () => Promise<void> | void): Promise<void>;
-  function createHttpClient(options: { cert?: string; key?: string; caCerts?: string[] }): HttpClient;
-  function openKv(path?: string): Promise<unknown>;
+  function createHttpClient(options: { cert?: string; key?: string; caCerts?: string[]; proxy?: { url: string } }): HttpClient;
+  function addSignalListener(signal: "SIGTERM" | "SIGINT", handler: () => void): void;
   function mkdirSync(path: string, options?: { recursive?: boolean }): void;
   function readDirSync(path: string): Iterable<{ name: string; isFile: boolean }>;
   function readTextFileSync(path: string): string;
   function exit(code?: number): never;
   function unrefTimer(id: number): void;
   const args: string[];
+  const stdout: { writeSync(p: Uint8Array): number };
+  const stderr: { writeSync(p: Uint8Array): number };
   const env: { get(key: string): string | undefined; toObject(): Record<string, string> };
 }
 

@@ -9,6 +9,10 @@
  * edge's single-threaded semantics: a method's synchronous stretch (a `transactionSync`) never interleaves.
  *
  * Jurisdictions (X-5) are where the machine stands: `jurisdiction()` answers the same namespace.
+ *
+ * Output gate: a call's result is handed back only once the object's storage has committed what was written up to
+ * then (group commit, sql-storage.ts), as workerd holds a Durable Object's outgoing messages until its writes are
+ * confirmed: a token is never in an answer before it is on disk.
  */
 import { sha256 } from "@noble/hashes/sha2";
 import { hex } from "../../shared/crypto.ts";
@@ -37,6 +41,25 @@ export class WorkerEntrypoint {
 }
 
 const encoder = new TextEncoder();
+
+/**
+ * A deep copy, as RPC's structured clone makes one: plain objects, arrays and primitives are copied here (the
+ * objects' arguments and results are such data, and this costs a fraction of a trip through the native
+ * serialiser); anything else (a Date, a typed array, a Map...) goes through structuredClone itself.
+ */
+export function rpcClone<T>(value: T): T {
+  if (value === null || typeof value !== "object") return value;
+  if (Array.isArray(value)) return value.map(rpcClone) as T;
+  if (Object.getPrototypeOf(value) !== Object.prototype) return structuredClone(value);
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    const v = (value as Record<string, unknown>)[key];
+    // As structured clone does: a function cannot be sent.
+    if (typeof v === "function") throw new DOMException("A function could not be cloned", "DataCloneError");
+    out[key] = rpcClone(v);
+  }
+  return out as T;
+}
 
 export class DenoObjectId {
   constructor(
@@ -88,8 +111,17 @@ export class DenoNamespace {
     if (at !== undefined) this.#open(new DenoObjectId(undefined, id)).storage.schedule(at);
   }
 
+  /** Names seen recently: a stub per request (grants, rate state) would otherwise hash its object's name each time. */
+  readonly #ids = new Map<string, DenoObjectId>();
+
   idFromName(name: string): DenoObjectId {
-    return new DenoObjectId(name, hex(sha256(encoder.encode(`${this.name}\n${name}`))));
+    let id = this.#ids.get(name);
+    if (!id) {
+      id = new DenoObjectId(name, hex(sha256(encoder.encode(`${this.name}\n${name}`))));
+      if (this.#ids.size >= 10_000) this.#ids.clear();
+      this.#ids.set(name, id);
+    }
+    return id;
   }
 
   idFromString(id: string): DenoObjectId {
@@ -126,11 +158,13 @@ export class DenoNamespace {
         if (typeof prop === "symbol" || prop === "then") return undefined;
         if (prop === "id") return id;
         return async (...args: unknown[]) => {
-          const { instance } = this.#open(id);
+          const { instance, storage } = this.#open(id);
           const method = instance[prop];
           if (typeof method !== "function") throw new TypeError(`The RPC receiver does not implement the method "${prop}".`);
-          const result = await (method as (...a: unknown[]) => unknown).apply(instance, structuredClone(args));
-          return structuredClone(result);
+          const result = rpcClone(await (method as (...a: unknown[]) => unknown).apply(instance, rpcClone(args)));
+          // The output gate (sql-storage.ts): nothing leaves the object before the writes it saw are durable.
+          await storage.committed();
+          return result;
         };
       },
     });

@@ -9,13 +9,16 @@
  *   socket path instead: make it reachable for nginx's user only), DATA_DIR (./data/<role>),
  *   TRUSTED_PROXIES (addresses whose client-certificate headers are believed, `unix` for LISTEN_SOCKET) and
  *   PROXY_SECRET (the secret nginx adds to every request; required with TRUSTED_PROXIES: tls-client-auth.ts, X-7),
- *   SQLITE_SYNCHRONOUS (FULL | NORMAL), MTLS_CERT_FILE + MTLS_KEY_FILE (the DVP's client certificate),
- *   GRANTS_BACKEND=deno-kv + DENO_KV_PATH (a DVZA's codes and tokens in a Deno KV that several instances share).
+ *   SQLITE_SYNCHRONOUS (FULL | NORMAL), SQLITE_GROUP_COMMIT (on | off: sql-storage.ts), MTLS_CERT_FILE + MTLS_KEY_FILE (+ MTLS_CA_FILE, MTLS_PROXY: the DVP's
+ *   outbound mutual TLS, mtls-client.ts), GRANTS_BACKEND=postgres + DATABASE_URL (the state several instances share,
+ *   on one host or many: shared-store.ts says which).
  * Lists are refreshed at start and every 5 minutes by Deno.cron (L-3, L-4), as the cron trigger does on the edge.
  */
 import { DenoNamespace, type NamespaceOptions } from "./durable-object.ts";
-import { KvGrantNamespace, KvGrantStore, type DenoKvLike } from "./kv-grant-store.ts";
 import { SqliteKv } from "./kv.ts";
+import { batchConsole } from "./log-output.ts";
+import { mtlsFetcher } from "./mtls-client.ts";
+import { openSharedStore, type SharedStore } from "./shared-store.ts";
 import { asEdgeRequest, proxyTrust, tlsVerdict, UNIX_PEER, type ProxyTrust } from "./tls-client-auth.ts";
 
 export type Role = "dvza" | "dvp" | "registratie";
@@ -43,43 +46,49 @@ const context: ExecutionContextLike = {
 export interface Node {
   readonly handler: Handler;
   readonly env: Record<string, unknown>;
-  /** Closes the databases. */
-  close(): void;
+  /** The PostgreSQL store the instances share (GRANTS_BACKEND=postgres). */
+  readonly shared: SharedStore | undefined;
+  /** Closes the databases (the SQLite files at once, the PostgreSQL pool when the promise settles). */
+  close(): Promise<void>;
+}
+
+/** Where the state instances share lives: nowhere (one instance per DATA_DIR) or PostgreSQL. */
+export type GrantsBackend = "sqlite" | "postgres";
+
+export function grantsBackend(vars: Vars): GrantsBackend {
+  const v = vars.GRANTS_BACKEND ?? "sqlite";
+  if (v === "sqlite" || v === "postgres") return v;
+  if (v === "deno-kv") throw new Error("GRANTS_BACKEND=deno-kv is gone: several instances share PostgreSQL (GRANTS_BACKEND=postgres, DATABASE_URL), on one host or many");
+  throw new Error(`GRANTS_BACKEND must be sqlite or postgres, not ${v}`);
 }
 
 /** The environment variables as strings, as wrangler's [vars] are. */
 export type Vars = Record<string, string | undefined>;
 
 function storageOptions(vars: Vars, role: Role): NamespaceOptions {
-  return { dataDir: vars.DATA_DIR ?? `./data/${role}`, synchronous: vars.SQLITE_SYNCHRONOUS };
+  return { dataDir: vars.DATA_DIR ?? `./data/${role}`, synchronous: vars.SQLITE_SYNCHRONOUS, groupCommit: vars.SQLITE_GROUP_COMMIT, commitWindowMs: vars.SQLITE_COMMIT_WINDOW_MS };
 }
 
 function kvAt(options: NamespaceOptions): SqliteKv {
   return new SqliteKv(options.dataDir === ":memory:" ? ":memory:" : `${options.dataDir}/lists.sqlite`);
 }
 
-/** An outbound fetcher presenting a client certificate (S-2), the edge's `mtls_certificates` binding. */
-function mtlsFetcher(vars: Vars): { fetch(request: Request): Promise<Response> } {
-  if (!vars.MTLS_CERT_FILE || !vars.MTLS_KEY_FILE) {
-    return { fetch: () => Promise.reject(new Error("MTLS_CERT_FILE and MTLS_KEY_FILE are not configured")) };
-  }
-  const client = Deno.createHttpClient({
-    cert: Deno.readTextFileSync(vars.MTLS_CERT_FILE),
-    key: Deno.readTextFileSync(vars.MTLS_KEY_FILE),
-    ...(vars.MTLS_CA_FILE ? { caCerts: [Deno.readTextFileSync(vars.MTLS_CA_FILE)] } : {}),
-  });
-  return { fetch: (request) => fetch(request, { client }) };
-}
-
 /** Builds a role's handler and environment: its objects, its lists, its settings. */
 export async function node(role: Role, vars: Vars): Promise<Node> {
   const storage = storageOptions(vars, role);
+  const backend = grantsBackend(vars);
   if (storage.dataDir !== ":memory:") Deno.mkdirSync(storage.dataDir, { recursive: true });
-  const LISTS = kvAt(storage);
+  const shared = backend === "postgres" ? await openSharedStore(role, vars) : undefined;
+  const LISTS = shared?.lists ?? kvAt(storage);
   const namespaces: DenoNamespace[] = [];
   const closers: (() => void)[] = [];
   const env: Record<string, unknown> = { DO_JURISDICTION: "none", ...vars, LISTS };
   const bind = (binding: string, cls: ConstructorParameters<typeof DenoNamespace>[1]) => {
+    // The shared store's binding when it holds this one (shared-store.ts), else the instance's own objects.
+    if (shared && binding in shared.bindings) {
+      env[binding] = shared.bindings[binding];
+      return;
+    }
     const ns = new DenoNamespace(binding, cls, env, storage);
     namespaces.push(ns);
     env[binding] = ns;
@@ -91,11 +100,6 @@ export async function node(role: Role, vars: Vars): Promise<Node> {
     bind("SESSIONS", dvza.AuthorizationSessions as never);
     bind("RATE_LIMITER", dvza.RateLimiter as never);
     bind("FHIR", dvza.FhirStore as never);
-    if (vars.GRANTS_BACKEND === "deno-kv") {
-      const kv = (await Deno.openKv(vars.DENO_KV_PATH)) as unknown as DenoKvLike;
-      env.GRANTS = new KvGrantNamespace(new KvGrantStore(kv));
-      closers.push(() => kv.close());
-    }
     handler = dvza.default as unknown as Handler;
   } else if (role === "dvp") {
     const dvp = await import("../../dvp/index.ts");
@@ -104,7 +108,10 @@ export async function node(role: Role, vars: Vars): Promise<Node> {
     bind("AUDIT", dvp.AuditLog as never);
     bind("CEREMONIES", dvp.LoginCeremonies as never);
     bind("ACCOUNTS", dvp.PgoAccounts as never);
-    env.MTLS = mtlsFetcher(vars);
+    const { peerAllowed } = await import("../../dvp/peer.ts");
+    const mtls = mtlsFetcher(vars, (uri) => peerAllowed(env as never, uri));
+    env.MTLS = mtls;
+    closers.push(() => mtls.close());
     handler = dvp.default as unknown as Handler;
   } else {
     handler = (await import("../../registratie/index.ts")).default as unknown as Handler;
@@ -112,10 +119,12 @@ export async function node(role: Role, vars: Vars): Promise<Node> {
   return {
     handler,
     env,
-    close() {
+    shared,
+    async close() {
       for (const ns of namespaces) ns.close();
       for (const close of closers) close();
       LISTS.close();
+      await shared?.close();
     },
   };
 }
@@ -140,6 +149,7 @@ export async function refreshLists(n: Node): Promise<void> {
 }
 
 if (import.meta.main) {
+  batchConsole();
   const vars = Deno.env.toObject();
   const role = (vars.ROLE ?? Deno.args[0]) as Role;
   if (!["dvza", "dvp", "registratie"].includes(role)) {
@@ -153,12 +163,24 @@ if (import.meta.main) {
     console.error(JSON.stringify({ level: "error", event: "deno.config", message: (e as Error).message }));
     Deno.exit(2);
   }
-  const n = await node(role, vars);
+  let n: Node;
+  try {
+    n = await node(role, vars);
+  } catch (e) {
+    console.error(JSON.stringify({ level: "error", event: "deno.config", message: (e as Error).message }));
+    Deno.exit(2);
+  }
   // X-9: a PGO whose login configuration is refused (test Persons in staging or production) does not start.
   if (role === "dvp" && !(await (await import("../../dvp/index.ts")).loginReady(n.env as never))) Deno.exit(2);
   if (role !== "registratie") {
     await refreshLists(n).catch((e: Error) => console.error(JSON.stringify({ level: "error", event: "deno.refresh_failed", message: e.message })));
     Deno.cron(`${role} lists`, "*/5 * * * *", () => refreshLists(n));
+  }
+  // The shared store's expiry (what the objects' alarms do for the instance's own SQLite files).
+  if (n.shared) {
+    const purge = () => n.shared!.purge().catch((e: Error) => console.error(JSON.stringify({ level: "error", event: "deno.purge_failed", message: e.message })));
+    await purge();
+    Deno.cron(`${role} purge`, "*/15 * * * *", purge);
   }
   const handler = (request: Request, info: Deno.ServeHandlerInfo) => serveRequest(n, trust, request, peerOf(info));
   if (vars.LISTEN_SOCKET) {

@@ -10,7 +10,8 @@
  * certificate, so the back channel answers with the bare 403 of W-2.
  *
  * nginx:  proxy_set_header X-MedMij-Proxy-Secret <secret>;            (replaces any value a client sent)
- *         proxy_set_header X-SSL-Client-Verify $ssl_client_verify;   (SUCCESS | FAILED:<reason> | NONE)
+ *         proxy_set_header X-SSL-Client-Verify $ssl_client_verify;   (SUCCESS | FAILED:<reason> | NONE; a certificate
+ *                                                                    its CA revoked: FAILED:certificate revoked)
  *         proxy_set_header X-SSL-Client-S-DN   $ssl_client_s_dn;     (RFC 2253)
  *         proxy_set_header X-SSL-Client-Cert   $ssl_client_escaped_cert;
  *         proxy_set_header X-Real-IP           $remote_addr;
@@ -100,7 +101,8 @@ export function tlsVerdict(headers: Headers, peerAddress: string, trust: ProxyTr
     tlsClientAuth: {
       certPresented: presented ? "1" : "0",
       certVerified: presented ? verify : "NONE",
-      certRevoked: "0",
+      // nginx checks revocation against the CAs' CRLs (nginx.conf.sh CLIENT_CRL) and says so in its verdict.
+      certRevoked: presented && /revoked/i.test(verify) ? "1" : "0",
       certSubjectDNRFC2253: presented ? (headers.get(SUBJECT_HEADER) ?? "") : "",
       certFingerprintSHA256: presented ? fingerprint(headers.get(CERT_HEADER)) : "",
     },
