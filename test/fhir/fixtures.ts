@@ -22,10 +22,6 @@ export function fixture(path: string): string {
 /** Resources (under `_reference/`) as opposed to TestScripts. */
 export const isTestScript = (path: string): boolean => !path.includes("/_reference/");
 
-/** The largest PDF/A Bundle (2.6 MB: two 1 MB base64 PDFs, one as Binary.content and one in narrative XHTML). */
-export const LARGEST_BUNDLE = "PDFA-3-0/MedMij/Cert/_reference/resources/medmij-pdfa-Bundle-kwalificatie2.xml";
-
-
 /**
  * Nictiz's TestScripts are not STU3 XML in three ways (R4 TestScript features, read leniently by their test engine):
  * `assert.stopTestOnFail` (R4 only), `TestScript.profile` written as a canonical `value` (a Reference in STU3), and one

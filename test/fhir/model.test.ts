@@ -93,9 +93,8 @@ describe("the model", () => {
   });
 
   it("the code pattern does not backtrack (the schema's form is exponential on failing input)", () => {
-    const t = performance.now();
+    // With the schema's own pattern this input would not finish within the test's time-out.
     expect(primitiveType("code")!.pattern!.test(`${"a".repeat(50_000)}  `)).toBe(false);
-    expect(performance.now() - t).toBeLessThan(200);
   });
 });
 
