@@ -6,7 +6,8 @@
 //   - a cost breakdown of the token and resource paths, one step more at each level (bench/workers);
 //   - single-object saturation of GrantStore, RateLimiter, AuthorizationSessions and FhirStore
 //     (the figures docs/capacity.md is derived from);
-//   - the full authorize -> DigiD -> consent -> token -> resource flow at 50 and at 200 users;
+//   - the full authorize -> DigiD -> consent -> token -> resource flow at 50 and at 200 users, in workerd and with
+//     every role on Deno (scripts/local-network-deno.mjs);
 //   - a Person's whole BgZ collection (Nictiz's scenario 1.1, 28 queries in sequence on one token, issue 16) at 50
 //     users, store and upstream mode, JSON and XML, and its heaviest single query ($lastn with includes).
 // Every scenario runs BENCH_RUNS times (default 3), interleaved in rounds so drift hits all alike; the
@@ -20,12 +21,13 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { cpus, totalmem } from "node:os";
 import { HOSTS, startNetwork } from "../scripts/local-network.mjs";
+import { NGINX } from "../scripts/local-network-deno.mjs";
 import { issueCodes } from "./grants.mjs";
-import { fullFlow } from "./flow.mjs";
+import { runFlows } from "./flow.mjs";
 import { bgzCollection, collections, heaviestQuery } from "./bgz.mjs";
 import { loadNictiz, nictizResources } from "../scripts/nictiz-load.mjs";
 import { formatReport, hasFailures } from "../test/testscript/index.mjs";
-import { percentile, request } from "./http.mjs";
+import { request } from "./http.mjs";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -298,6 +300,20 @@ for (const kind of ["grants", "rate", "sessions", "fhir"]) {
 
 for (const users of [CONNECTIONS, MANY_USERS]) add({ name: `full flow (${users} users)`, group: "full flow", users, flow: true, metricsHost: HOSTS.umcharderwijk });
 
+// ---- the whole network on Deno (issue 19 #4): every role a serve.ts process behind nginx, the same front door ----
+let denoNet;
+if ((!ONLY || ONLY.test("full flow on Deno")) && existsSync(NGINX)) {
+  process.stdout.write("Starting the local network on Deno...\r");
+  denoNet = await startNetwork({
+    port: 0,
+    deno: true,
+    // BENCH_DATABASE_URL=postgres://...: each deployment's shared state in PostgreSQL (GRANTS_BACKEND=postgres).
+    ...(process.env.BENCH_DATABASE_URL ? { postgres: process.env.BENCH_DATABASE_URL } : {}),
+    dvzaBindings: { RATE_LIMITS: JSON.stringify({ authorize: UNLIMITED, token: UNLIMITED, resource: UNLIMITED }) },
+  });
+  for (const users of [CONNECTIONS, MANY_USERS]) add({ name: `full flow on Deno (${users} users)`, group: "full flow", users, flow: true, port: denoNet.port });
+}
+
 // ---- BgZ (issue 16): the heaviest single query beside hello and the list API, and whole collections ----
 const HEAVIEST = heaviestQuery(BGZ.queries);
 const BGZ_AT = { store: { host: HOSTS.umcharderwijk, name: "FhirStore" }, upstream: { host: HOSTS.ziekenhuisoost, name: "upstream FHIR" } };
@@ -340,39 +356,10 @@ function cannon(s, seconds) {
   });
 }
 
-async function flows(users, seconds) {
-  const latencies = [];
-  let errors = 0;
-  let httpRequests = 0;
-  const firstErrors = [];
-  const start = performance.now();
-  const end = Date.now() + seconds * 1000;
-  const bsns = ["999990019", "999990020", "999990032"];
-  await Promise.all(
-    Array.from({ length: users }, async (_, u) => {
-      while (Date.now() < end) {
-        const t0 = performance.now();
-        try {
-          const made = await fullFlow(port, bsns[u % bsns.length]);
-          httpRequests += made;
-          latencies.push(performance.now() - t0);
-        } catch (e) {
-          errors++;
-          if (firstErrors.length < 3) firstErrors.push(e.message);
-        }
-      }
-    }),
-  );
-  // Flows started before the end are completed: the rate is over the time it all took.
-  const elapsed = (performance.now() - start) / 1000;
-  latencies.sort((a, b) => a - b);
-  return { rps: latencies.length / elapsed, flows: latencies.length, httpRequestsPerSecond: httpRequests / elapsed, p50: Math.round(percentile(latencies, 50)), p99: Math.round(percentile(latencies, 99)), requests: latencies.length, errors, non2xx: 0, ...(firstErrors.length ? { firstErrors } : {}) };
-}
-
 async function measure(s, seconds, previous) {
   if (s.prepare) await s.prepare(seconds, previous);
   const before = s.metricsHost ? await metrics(s.metricsHost) : undefined;
-  const r = s.drive ? await s.drive(seconds) : s.flow ? await flows(s.users, seconds) : await cannon(s, seconds);
+  const r = s.drive ? await s.drive(seconds) : s.flow ? await runFlows(s.port ?? port, s.users, seconds) : await cannon(s, seconds);
   if (before) {
     const after = await metrics(s.metricsHost);
     const requests = after.requests - before.requests;
@@ -504,7 +491,7 @@ const rDeno = ratio("token endpoint (Deno, SQLite)", "token endpoint (node-oidc-
 goal("Deno token endpoint (SQLite, synchronous=FULL) >= node-oidc-provider's (issues 10, 19)", rDeno, 1, rDeno >= 1);
 const rDenoPg = ratio("token endpoint (Deno, PostgreSQL)", "token endpoint (node-oidc-provider)");
 goal("Deno token endpoint (PostgreSQL, synchronous_commit=on) >= node-oidc-provider's (issue 19)", rDenoPg, 1, rDenoPg >= 1);
-for (const r of summary.values()) if (r.users && !r.unit) goal(`full flow at ${r.users} users: 0 errors in ${RUNS} runs`, r.errors, 0, r.errors === 0 && r.runs.length >= 3);
+for (const r of summary.values()) if (r.users && !r.unit) goal(`${r.name}: 0 errors in ${RUNS} runs`, r.errors, 0, r.errors === 0 && r.runs.length >= 3);
 for (const r of summary.values()) if (r.unit === "collections/s") goal(`${r.name}: 0 errors in ${RUNS} runs`, r.errors, 0, r.errors === 0 && r.runs.length >= 3);
 console.log("\nGoals:");
 for (const [name, g] of Object.entries(goals)) console.log(`  ${g.met ? "met    " : "NOT met"}  ${name} (${g.value})`);
@@ -525,5 +512,6 @@ const record = {
 writeFileSync(file, JSON.stringify({ runs: [...history, record] }, null, 1) + "\n");
 console.log(`\nAppended to bench/results.json (${history.length + 1} runs kept).`);
 for (const c of children) c.kill();
+await denoNet?.dispose();
 await net.dispose();
 process.exit(0);

@@ -4,6 +4,9 @@
 //     dispatched straight to that worker through Miniflare's entry (no intermediate worker);
 //   - `x-local-network-client-cert: <hostname>` (loopback tools acting as a DVP Server) becomes
 //     request.cf.tlsClientAuth the way Cloudflare reports a verified client certificate;
+//   - on Deno (scripts/local-network-deno.mjs), a host's requests go to its serve.ts process as the TLS terminator
+//     in front of it (nginx) forwards them: with the proxy secret, and the client-certificate verdict in headers
+//     (workers/adapter/deno/tls-client-auth.ts); whatever of those headers the client sent is dropped first;
 //   - the client's own CF-Connecting-IP is replaced by the network's;
 //   - absolute https URLs of local hosts in the headers a browser acts on (Location, Refresh, CSP) are
 //     mapped back to http://<host>:<port>, also when they name :443 explicitly (valid under L-8, AS-17).
@@ -20,6 +23,8 @@ import { tlsClientAuthFor } from "../workers/local-network/client-certificate.mj
 const CLIENT_CERT_HEADER = "x-local-network-client-cert";
 const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "host"]);
 const REWRITTEN = ["location", "content-security-policy", "refresh"];
+/** What only the TLS terminator in front of a Deno process may say (tls-client-auth.ts), and forwarded headers. */
+const TERMINATOR_HEADERS = /^(?:x-ssl-client-|x-medmij-proxy-secret$|x-real-ip$|x-forwarded-|forwarded$)/;
 
 function escapeRegExp(s) {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
@@ -37,7 +42,7 @@ export function toBrowser(value, hostnames, port) {
 }
 
 /**
- * Kept-alive connections to workerd's entry, one request at a time each (undici Clients).
+ * Kept-alive connections to workerd's entry (or to one Deno process), one request at a time each (undici Clients).
  *
  * workerd closes a kept-alive connection, without a `Connection: close`, after answering a request whose
  * body the worker did not read (workerd#960, #1741); a request the pool sends on it meanwhile is lost
@@ -155,7 +160,36 @@ function largeBodyRequest(entry, path, { method, headers, body }) {
         socket.write(chunk, () => setImmediate(() => !answer && !socket.destroyed && body.resume()));
       });
     });
+    // A chunked answer (workerd sends some refusals so), decoded as it arrives; its last chunk ends it.
+    let chunked = false;
+    let chunkRaw = Buffer.alloc(0);
+    const decodeChunks = () => {
+      for (;;) {
+        const eol = chunkRaw.indexOf("\r\n");
+        if (eol < 0) return;
+        const size = Number.parseInt(chunkRaw.subarray(0, eol).toString("latin1").split(";")[0], 16);
+        if (Number.isNaN(size)) {
+          out.destroy(new Error("malformed chunked answer"));
+          destroy();
+          return;
+        }
+        if (size === 0) {
+          remaining = 0;
+          finish();
+          return;
+        }
+        if (chunkRaw.length < eol + 2 + size + 2) return;
+        out.write(chunkRaw.subarray(eol + 2, eol + 2 + size));
+        chunkRaw = chunkRaw.subarray(eol + 2 + size + 2);
+      }
+    };
     socket.on("data", (chunk) => {
+      if (answer && chunked) {
+        if (remaining === 0) return;
+        chunkRaw = Buffer.concat([chunkRaw, chunk]);
+        decodeChunks();
+        return;
+      }
       if (answer) {
         const take = chunk.subarray(0, remaining);
         remaining -= take.length;
@@ -176,37 +210,60 @@ function largeBodyRequest(entry, path, { method, headers, body }) {
         if (name === "set-cookie") (answerHeaders[name] ??= []).push(value);
         else answerHeaders[name] = name in answerHeaders ? `${answerHeaders[name]}, ${value}` : value;
       }
-      // Length-delimited, or up to the close (workerd closes these connections: connection: close).
-      if (answerHeaders["content-length"] !== undefined) remaining = Number(answerHeaders["content-length"]);
-      else if (/chunked/i.test(answerHeaders["transfer-encoding"] ?? "")) {
-        destroy();
-        reject(new Error("chunked answer to a large upload"));
-        return;
-      }
+      // Length-delimited, chunked, or up to the close (workerd closes these connections: connection: close).
+      if (/chunked/i.test(answerHeaders["transfer-encoding"] ?? "")) chunked = true;
+      else if (answerHeaders["content-length"] !== undefined) remaining = Number(answerHeaders["content-length"]);
       answer = { statusCode, headers: answerHeaders, body: out };
       resolve(answer);
       const rest = buffered.subarray(end + 4);
       buffered = Buffer.alloc(0);
       if (rest.length > 0 || remaining === 0) socket.emit("data", rest);
     });
-    socket.on("end", () => (answer ? finish() : reject(new Error("workerd closed the connection without an answer"))));
+    socket.on("end", () => {
+      if (!answer) return reject(new Error("workerd closed the connection without an answer"));
+      if (chunked && remaining !== 0) out.destroy(new Error("the connection closed within a chunked answer"));
+      finish();
+    });
     socket.on("error", (e) => {
       stopUpload();
       if (!answer) return reject(e);
       // The reset after a complete answer is how the refusal ends; within the answer it is a real failure.
-      if (remaining === 0 || remaining === Infinity) out.end();
+      if (remaining === 0 || (remaining === Infinity && !chunked)) out.end();
       else out.destroy(e);
     });
   });
 }
 
 /**
- * @param {{ port: number, host: string, entryUrl: string, workerFor: (hostname: string) => string | undefined,
- *           nodeServiceFor: (hostname: string) => ((r: Request) => Promise<Response>) | undefined, hostnames: string[],
- *           fingerprintOf: (hostname: string) => Promise<string> }} options
+ * A Node-side peer (`nodeServices`) answers a request read from `req` (node:http) for `url`, with `headers`:
+ * status, headers for node:http (Set-Cookie as a list) and the body as a stream.
  */
-export async function startFront({ port, host, entryUrl, workerFor, nodeServiceFor, hostnames, fingerprintOf }) {
+export async function callNodeService(fn, url, req, headers) {
+  const hasBody = req.method !== "GET" && req.method !== "HEAD";
+  const response = await fn(new Request(url, { method: req.method, headers, body: hasBody ? Readable.toWeb(req) : undefined, duplex: "half", redirect: "manual" }));
+  const out = {};
+  response.headers.forEach((v, k) => {
+    if (k !== "set-cookie") out[k] = v;
+  });
+  const cookies = response.headers.getSetCookie();
+  if (cookies.length) out["set-cookie"] = cookies;
+  return { status: response.status, headers: out, body: response.body ? Readable.fromWeb(response.body) : undefined };
+}
+
+/**
+ * `selfHosted(hostname)`: the Deno process serving that host, { origin, verdict(clientHostname) } (the headers its TLS
+ * terminator would add: the proxy secret and the client-certificate verdict); checked before `workerFor`.
+ *
+ * @param {{ port: number, host: string, entryUrl?: string, workerFor: (hostname: string) => string | undefined,
+ *           nodeServiceFor: (hostname: string) => ((r: Request) => Promise<Response>) | undefined, hostnames: string[],
+ *           fingerprintOf?: (hostname: string) => Promise<string>,
+ *           selfHosted?: (hostname: string) => { origin: string, verdict: (clientHostname: string | undefined) => Record<string, string> } | undefined }} options
+ */
+export async function startFront({ port, host, entryUrl, workerFor, nodeServiceFor, hostnames, fingerprintOf, selfHosted }) {
   const workerd = new WorkerdConnections(entryUrl);
+  /** One pool per Deno process. */
+  const denoPools = new Map();
+  const denoPool = (origin) => denoPools.get(origin) ?? denoPools.set(origin, new WorkerdConnections(origin)).get(origin);
   let publicPort = port;
 
   async function handle(req, res) {
@@ -222,30 +279,31 @@ export async function startFront({ port, host, entryUrl, workerFor, nodeServiceF
     const url = `https://${hostname}${req.url}`;
     const hasBody = req.method !== "GET" && req.method !== "HEAD";
     const node = nodeServiceFor(hostname);
+    const deno = node ? undefined : selfHosted?.(hostname);
     let status;
     let outHeaders;
     let body;
     if (node) {
-      const response = await node(new Request(url, { method: req.method, headers, body: hasBody ? Readable.toWeb(req) : undefined, duplex: "half", redirect: "manual" }));
-      status = response.status;
-      outHeaders = {};
-      response.headers.forEach((v, k) => {
-        if (k !== "set-cookie") outHeaders[k] = v;
-      });
-      const cookies = response.headers.getSetCookie();
-      if (cookies.length) outHeaders["set-cookie"] = cookies;
-      body = response.body ? Readable.fromWeb(response.body) : undefined;
+      ({ status, headers: outHeaders, body } = await callNodeService(node, url, req, headers));
     } else {
-      const worker = workerFor(hostname);
-      if (!worker) {
-        // An unknown host is what a failed DNS lookup would be: the caller gets nothing useful.
-        res.writeHead(502, { "content-type": "text/plain; charset=utf-8" }).end(`local network: no host ${hostname}\n`);
-        return;
-      }
       const asClient = req.headers[CLIENT_CERT_HEADER];
-      const mf = { "MF-Original-URL": url, "MF-Route-Override": worker };
-      if (typeof asClient === "string") mf["MF-CF-Blob"] = JSON.stringify(tlsClientAuthFor(asClient, await fingerprintOf(asClient)));
-      const answer = await workerd.request(req.url, { method: req.method, headers: { ...headers, ...mf }, body: hasBody ? req : undefined });
+      let answer;
+      if (deno) {
+        // As nginx.conf.sh clears them: nothing a client sends passes for the terminator's word.
+        for (const name of Object.keys(headers)) if (TERMINATOR_HEADERS.test(name)) delete headers[name];
+        const verdict = deno.verdict(typeof asClient === "string" ? asClient : undefined);
+        answer = await denoPool(deno.origin).request(req.url, { method: req.method, headers: { ...headers, "x-forwarded-host": hostname, ...verdict }, body: hasBody ? req : undefined });
+      } else {
+        const worker = workerFor(hostname);
+        if (!worker) {
+          // An unknown host is what a failed DNS lookup would be: the caller gets nothing useful.
+          res.writeHead(502, { "content-type": "text/plain; charset=utf-8" }).end(`local network: no host ${hostname}\n`);
+          return;
+        }
+        const mf = { "MF-Original-URL": url, "MF-Route-Override": worker };
+        if (typeof asClient === "string") mf["MF-CF-Blob"] = JSON.stringify(tlsClientAuthFor(asClient, await fingerprintOf(asClient)));
+        answer = await workerd.request(req.url, { method: req.method, headers: { ...headers, ...mf }, body: hasBody ? req : undefined });
+      }
       status = answer.statusCode;
       outHeaders = {};
       for (const [k, v] of Object.entries(answer.headers)) if (!HOP_BY_HOP.has(k)) outHeaders[k] = v;
@@ -283,6 +341,7 @@ export async function startFront({ port, host, entryUrl, workerFor, nodeServiceF
       await new Promise((resolve) => server.close(resolve));
       server.closeAllConnections?.();
       await workerd.close();
+      await Promise.all([...denoPools.values()].map((p) => p.close()));
     },
   };
 }

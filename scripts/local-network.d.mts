@@ -1,5 +1,6 @@
 // Types for scripts/local-network.mjs (used by the e2e tests and benchmarks).
 import type { Miniflare } from "miniflare";
+import type { DenoNetwork, DenoNetworkOptions } from "./local-network-deno.mjs";
 
 export declare const OPERATOR_TOKEN: string;
 export declare const HOSTS: {
@@ -59,7 +60,7 @@ export interface LocalNetwork {
 
 export declare function networkLayout(options?: { only?: readonly string[] }): LayoutEntry[];
 
-export declare function startNetwork(options?: {
+export interface NetworkOptions {
   port?: number;
   host?: string;
   only?: readonly string[];
@@ -80,4 +81,8 @@ export declare function startNetwork(options?: {
   nodeServices?: Record<string, (request: Request) => Promise<Response>>;
   /** X-9: the PGO Gezondheidskluis also logs Persons in through its own OpenID Connect provider. */
   pgoIdp?: boolean;
-}): Promise<LocalNetwork>;
+}
+
+/** The network in workerd (Miniflare); with `deno: true`, every role on Deno behind the same front door (local-network-deno.mjs). */
+export declare function startNetwork(options: NetworkOptions & DenoNetworkOptions & { deno: true }): Promise<DenoNetwork>;
+export declare function startNetwork(options?: NetworkOptions & { deno?: false }): Promise<LocalNetwork>;

@@ -96,7 +96,7 @@ export function networkLayout({ only } = {}) {
 }
 
 /** A free loopback port, for a front door asked to take any (port 0) whose port the workers must know first. */
-async function freePort(host) {
+export async function freePort(host) {
   const probe = createServer();
   await new Promise((resolve) => probe.listen(0, host, resolve));
   const { port } = probe.address();
@@ -108,17 +108,11 @@ async function freePort(host) {
 const MAX_LOG_LINES = 20_000;
 
 /**
- * Build, start and seed the network. Returns helpers to reach it. Lists are published through
- * Registratie and every node's list refresh runs once before this resolves.
- *
- * `authn` picks how the DVZAs authenticate Persons: "digid-sim" (the simulator worker, default),
- * "digid-saml" (the SAML test IdP) or "oidc" (the node-oidc-provider broker); both peers run in this
- * Node process and the network routes their hostnames to them (`nodeServices`).
- *
- * `pgoIdp`: the PGO "Gezondheidskluis & Co" also logs Persons in through its own OpenID Connect provider
- * (test/peers/pgo-idp.mjs, X-9), beside passkeys and the test Persons.
+ * Who runs where and with which settings, before anything starts: the layout with the authentication, FHIR upstream
+ * and PGO peers' settings in it, those peers (they run in this Node process), and the front door's port. Shared by the
+ * network in workerd (startNetwork) and the network on Deno (local-network-deno.mjs).
  */
-export async function startNetwork({ port = 8787, host = "127.0.0.1", only, build = true, seed = true, verbose = false, extraWorkers = [], dvzaBindings = {}, faults, authn = "digid-sim", authnOptions = {}, fhir = "store", fhirOptions = {}, nodeServices = {}, pgoIdp = false } = {}) {
+export async function resolveNetwork({ port = 8787, host = "127.0.0.1", only, extraWorkers = [], dvzaBindings = {}, authn = "digid-sim", authnOptions = {}, fhir = "store", fhirOptions = {}, nodeServices = {}, pgoIdp = false } = {}) {
   // X-9: a passkey's origin is what the browser sees (http://<host>:<port>), so the DVPs must know the port.
   const frontPort = port === 0 ? await freePort(host) : port;
   const base0 = networkLayout({ only });
@@ -143,6 +137,97 @@ export async function startNetwork({ port = 8787, host = "127.0.0.1", only, buil
     return { ...w, options: { ...w.options, serviceBindings, bindings: { ...w.options.bindings, ...(peers?.dvzaBindings ?? {}), ...upstream.bindings, ...dvzaBindings } } };
   };
   const layout = [...base0.map(withAuthn), ...extraWorkers];
+  return { frontPort, layout, peers, fhirPeers, pgoPeer, services };
+}
+
+/** Worker log lines, kept for tests (newest last) and echoed when verbose; `events` parses the JSON ones. */
+export function logSink(verbose) {
+  const logs = [];
+  return {
+    logs,
+    /** Takes a process's output stream line by line. */
+    collect(stream, echo, prefix = "") {
+      let rest = "";
+      stream.on("data", (chunk) => {
+        const lines = (rest + chunk.toString("utf8")).split("\n");
+        rest = lines.pop() ?? "";
+        for (const line of lines) {
+          if (line.trim() === "") continue;
+          logs.push(line);
+          if (logs.length > MAX_LOG_LINES) logs.splice(0, logs.length - MAX_LOG_LINES);
+          if (verbose) echo.write(`${prefix}${line}\n`);
+        }
+      });
+    },
+    /** Worker log lines parsed as JSON (others skipped), optionally only those of one event. */
+    events(event) {
+      const out = [];
+      for (const line of logs) {
+        const start = line.indexOf("{");
+        if (start < 0) continue;
+        try {
+          const parsed = JSON.parse(line.slice(start));
+          if (!event || parsed.event === event) out.push(parsed);
+        } catch {
+          // not one of ours
+        }
+      }
+      return out;
+    },
+  };
+}
+
+/** How browsers and tools reach the front door on `port`. */
+export function frontClient(port) {
+  const base = (hostname) => `http://${hostname}:${port}`;
+  // As a browser resolves them: every *.localhost name is loopback.
+  const localhostAgent = new Agent({
+    connections: 64,
+    connect: { lookup: (name, options, cb) => (name.endsWith(".localhost") || name === "localhost" ? (options?.all ? cb(null, [{ address: "127.0.0.1", family: 4 }]) : cb(null, "127.0.0.1", 4)) : lookup(name, options, cb)) },
+  });
+  /** Fetch as a browser or curl would, through the front door; redirects are not followed. */
+  const fetchLocal = (url, init = {}) => undiciFetch(url, { ...init, redirect: "manual", dispatcher: localhostAgent });
+  /** Fetch http://<host>:<port><path>. */
+  const browse = (hostname, path, init) => fetchLocal(new URL(path, base(hostname)).href, init);
+  return { base, fetch: fetchLocal, browse, close: () => localhostAgent.close() };
+}
+
+/** What either network (workerd or Deno) hands its callers about its peers, its logs and its front door. */
+export function networkHandles({ peers, pgoPeer, fhirPeers, sink, port, client }) {
+  return {
+    peers,
+    /** The PGO's own OpenID Connect provider (node-oidc-provider) when started with `pgoIdp`. */
+    pgoIdp: pgoPeer?.idp,
+    /** The providers' own FHIR servers when the network runs with fhir "upstream", by Zorgaanbieder. */
+    upstreams: fhirPeers?.upstreams ?? {},
+    logs: sink.logs,
+    events: sink.events,
+    port,
+    fetch: client.fetch,
+    base: client.base,
+    browse: client.browse,
+    /** The Zorgbridge DVZA's operator credential (X-10). */
+    operatorToken: OPERATOR_TOKEN,
+  };
+}
+
+/**
+ * Build, start and seed the network. Returns helpers to reach it. Lists are published through
+ * Registratie and every node's list refresh runs once before this resolves.
+ *
+ * `authn` picks how the DVZAs authenticate Persons: "digid-sim" (the simulator worker, default),
+ * "digid-saml" (the SAML test IdP) or "oidc" (the node-oidc-provider broker); both peers run in this
+ * Node process and the network routes their hostnames to them (`nodeServices`).
+ *
+ * `pgoIdp`: the PGO "Gezondheidskluis & Co" also logs Persons in through its own OpenID Connect provider
+ * (test/peers/pgo-idp.mjs, X-9), beside passkeys and the test Persons.
+ *
+ * `deno`: every role on Deno instead, behind the same front door (scripts/local-network-deno.mjs).
+ */
+export async function startNetwork(options = {}) {
+  if (options.deno) return (await import("./local-network-deno.mjs")).startDenoNetwork(options);
+  const { host = "127.0.0.1", build = true, seed = true, verbose = false, faults } = options;
+  const { frontPort, layout, peers, fhirPeers, pgoPeer, services } = await resolveNetwork(options);
   const scripts = [...new Set(layout.filter((w) => w.script).map((w) => w.script)), "local-network"];
   // Workers from outside the product (`entry`: their source file) are bundled beside it.
   if (build) await buildWorkers(scripts, Object.fromEntries(layout.filter((w) => w.entry).map((w) => [w.script, w.entry])));
@@ -175,20 +260,8 @@ export async function startNetwork({ port = 8787, host = "127.0.0.1", only, buil
     })),
   ];
   // Worker log lines (the JSON lines of workers/shared/log.ts) are kept for tests, and echoed when verbose.
-  const logs = [];
-  const collect = (stream, echo) => {
-    let rest = "";
-    stream.on("data", (chunk) => {
-      const lines = (rest + chunk.toString("utf8")).split("\n");
-      rest = lines.pop() ?? "";
-      for (const line of lines) {
-        if (line.trim() === "") continue;
-        logs.push(line);
-        if (logs.length > MAX_LOG_LINES) logs.splice(0, logs.length - MAX_LOG_LINES);
-        if (verbose) echo.write(`${line}\n`);
-      }
-    });
-  };
+  const sink = logSink(verbose);
+  const collect = (stream, echo) => sink.collect(stream, echo);
   // workerd listens on a loopback port of its own; browsers and tools connect to the front door (Node).
   const mf = new Miniflare({ host: "127.0.0.1", port: 0, workers, verbose, log: undefined, handleRuntimeStdio: (stdout, stderr) => (collect(stdout, process.stdout), collect(stderr, process.stderr)) });
   const entry = await mf.ready;
@@ -202,47 +275,12 @@ export async function startNetwork({ port = 8787, host = "127.0.0.1", only, buil
     hostnames: [...workerByHost.keys(), ...Object.keys(services)],
     fingerprintOf: async (hostname) => createHash("sha256").update(fingerprintInput(hostname)).digest("hex"),
   });
-  const base = (hostname) => `http://${hostname}:${front.port}`;
-  // As a browser resolves them: every *.localhost name is loopback.
-  const localhostAgent = new Agent({
-    connections: 64,
-    connect: { lookup: (name, options, cb) => (name.endsWith(".localhost") || name === "localhost" ? (options?.all ? cb(null, [{ address: "127.0.0.1", family: 4 }]) : cb(null, "127.0.0.1", 4)) : lookup(name, options, cb)) },
-  });
-  /** Fetch as a browser or curl would, through the front door; redirects are not followed. */
-  const fetchLocal = (url, init = {}) => undiciFetch(url, { ...init, redirect: "manual", dispatcher: localhostAgent });
-  /** Fetch http://<host>:<port><path>. */
-  const browse = (hostname, path, init) => fetchLocal(new URL(path, base(hostname)).href, init);
+  const client = frontClient(front.port);
   const net = {
     mf,
-    peers,
-    /** The PGO's own OpenID Connect provider (node-oidc-provider) when started with `pgoIdp`. */
-    pgoIdp: pgoPeer?.idp,
-    /** The providers' own FHIR servers when the network runs with fhir "upstream", by Zorgaanbieder. */
-    upstreams: fhirPeers?.upstreams ?? {},
-    logs,
-    /** Worker log lines parsed as JSON (others skipped), optionally only those of one event. */
-    events(event) {
-      const out = [];
-      for (const line of logs) {
-        const start = line.indexOf("{");
-        if (start < 0) continue;
-        try {
-          const parsed = JSON.parse(line.slice(start));
-          if (!event || parsed.event === event) out.push(parsed);
-        } catch {
-          // not one of ours
-        }
-      }
-      return out;
-    },
-    port: front.port,
-    fetch: fetchLocal,
+    ...networkHandles({ peers, pgoPeer, fhirPeers, sink, port: front.port, client }),
     adminToken,
-    /** The Zorgbridge DVZA's operator credential (X-10). */
-    operatorToken: OPERATOR_TOKEN,
     layout,
-    base,
-    browse,
     /** Each provider's FHIR data, into its FhirStore on the deployment that hosts it. */
     async seedFhir() {
       for (const w of layout.filter((w) => w.providers)) {
@@ -255,7 +293,7 @@ export async function startNetwork({ port = 8787, host = "127.0.0.1", only, buil
     },
     async dispose() {
       await front.close();
-      await localhostAgent.close();
+      await client.close();
       await mf.dispose();
       await peers?.dispose();
       await fhirPeers?.dispose();
@@ -263,7 +301,7 @@ export async function startNetwork({ port = 8787, host = "127.0.0.1", only, buil
     },
   };
   if (seed) {
-    await publishSeedLists((u, init) => browse(HOSTS.registratie, new URL(u).pathname, init), base(HOSTS.registratie), adminToken);
+    await publishSeedLists((u, init) => client.browse(HOSTS.registratie, new URL(u).pathname, init), client.base(HOSTS.registratie), adminToken);
     await net.refreshLists();
     await net.seedFhir();
   }

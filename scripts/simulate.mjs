@@ -1,4 +1,6 @@
 // `npm run simulate`: the whole local MedMij network on one port. Ctrl-C stops it.
+// `npm run simulate:deno` (or DENO=1): every role on Deno instead (scripts/local-network-deno.mjs), behind the same
+// front door; DATABASE_URL=postgres://... then keeps each deployment's shared state in PostgreSQL (a database each).
 import { HOSTS, startNetwork } from "./local-network.mjs";
 import { loadNictiz, nictizResources } from "./nictiz-load.mjs";
 import { formatReport, hasFailures } from "../test/testscript/index.mjs";
@@ -16,15 +18,16 @@ const pgoIdp = process.env.PGO_IDP !== "0";
 // operator interface in store mode, in the provider's own FHIR server in upstream mode. Log in at the DigiD
 // simulator as one of their patients (XXX_Helleman for a whole BgZ) to see them in the PGO.
 const nictiz = process.env.NICTIZ !== "0";
+const deno = process.env.DENO === "1" || process.argv.includes("--deno");
 const umc = "umcharderwijk@medmij";
-const net = await startNetwork({ port, only, verbose: process.env.VERBOSE === "1", authn, fhir, pgoIdp, ...(nictiz && fhir === "upstream" ? { fhirOptions: { extraResources: { [umc]: nictizResources() } } } : {}) });
+const net = await startNetwork({ port, only, verbose: process.env.VERBOSE === "1", authn, fhir, pgoIdp, ...(deno ? { deno, postgres: process.env.DATABASE_URL } : {}), ...(nictiz && fhir === "upstream" ? { fhirOptions: { extraResources: { [umc]: nictizResources() } } } : {}) });
 if (nictiz && fhir !== "upstream" && net.layout.some((w) => w.hostnames.includes(HOSTS.operatorZorgbridge))) {
   const loaded = await loadNictiz({ baseUrl: `${net.base(HOSTS.operatorZorgbridge)}/umcharderwijk/fhir`, operatorToken: net.operatorToken, fetch: net.fetch });
   if (hasFailures(loaded)) console.error("Loading Nictiz's fixtures failed:\n" + formatReport(loaded.filter((r) => hasFailures(r))));
 }
 
 const line = (label, url) => console.log(`  ${label.padEnd(34)} ${url}`);
-console.log(`\nLocal MedMij network on http://127.0.0.1:${net.port} (hostnames *.localhost resolve to loopback)\n`);
+console.log(`\nLocal MedMij network on http://127.0.0.1:${net.port} (hostnames *.localhost resolve to loopback)${deno ? ", every role on Deno behind nginx" : ""}\n`);
 line("Registratie (lists)", `${net.base(HOSTS.registratie)}/MedMij_Whitelist.xml?release=2`);
 line("  same, by address", `http://127.0.0.1:${net.port}/MedMij_Zorgaanbiederslijst.xml?release=2`);
 for (const w of net.layout) {
@@ -45,7 +48,8 @@ if (net.layout.some((w) => w.hostnames.includes(HOSTS.operatorZorgbridge))) {
 }
 console.log("Lists refresh on every node every 5 minutes. Ctrl-C to stop.\n");
 
-const timer = setInterval(() => net.refreshLists().catch((e) => console.error("refresh failed:", e)), 5 * 60_000);
+// On Deno every node refreshes its lists itself (serve.ts: at start, then Deno.cron), as the cron trigger does on the edge.
+const timer = deno ? undefined : setInterval(() => net.refreshLists().catch((e) => console.error("refresh failed:", e)), 5 * 60_000);
 const stop = async () => {
   clearInterval(timer);
   await net.dispose();

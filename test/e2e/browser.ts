@@ -3,11 +3,13 @@
  * URL (as a browser resolving *.localhost to loopback would), keeps cookies per host, and follows
  * nothing by itself so every hop can be checked.
  */
+import { expect } from "vitest";
 import { HOSTS, type LocalNetwork } from "../../scripts/local-network.mjs";
 
 export class NetBrowser {
   private readonly jar = new Map<string, Map<string, string>>();
-  constructor(private readonly net: LocalNetwork) {}
+  /** Any network with a front door: in workerd (LocalNetwork) or on Deno (DenoNetwork). */
+  constructor(private readonly net: Pick<LocalNetwork, "fetch">) {}
 
   async request(url: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Response> {
     const u = new URL(url);
@@ -63,3 +65,20 @@ export async function startAtPgo(net: LocalNetwork, b: NetBrowser, person: strin
   return new URL(/^0;url=(.+)$/.exec(start.headers.get("refresh")!)![1]!, pgo).href;
 }
 
+
+/**
+ * Issue 19 #4: a 50 MB publication that Registratie refuses before reading its body, sent `times` times through the
+ * front door: each a 413, as the edge answers (never a 502 or a reset), and the next request served as usual.
+ */
+export async function expectOversizedPublicationRefused(net: Pick<LocalNetwork, "browse" | "adminToken">, times = 1): Promise<void> {
+  for (let i = 0; i < times; i++) {
+    const r = await net.browse(HOSTS.registratie, "/admin/lists/MedMij_Whitelist.xml", {
+      method: "PUT",
+      headers: { authorization: `Bearer ${net.adminToken}`, "content-type": "application/xml" },
+      body: new Uint8Array(50 * 1024 * 1024),
+    });
+    expect(r.status).toBe(413);
+    await r.body?.cancel();
+  }
+  expect((await net.browse(HOSTS.registratie, "/MedMij_Whitelist.xml?release=2")).status).toBe(200);
+}

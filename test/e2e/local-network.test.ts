@@ -8,7 +8,7 @@ import { fullFlow } from "../../bench/flow.mjs";
 import { agent, request } from "../../bench/http.mjs";
 import { toBrowser } from "../../scripts/local-network-front.mjs";
 import { HOSTS, startNetwork, type LocalNetwork } from "../../scripts/local-network.mjs";
-import { NetBrowser, field } from "./browser.ts";
+import { NetBrowser, expectOversizedPublicationRefused, field } from "./browser.ts";
 
 let net: LocalNetwork;
 beforeAll(async () => {
@@ -100,6 +100,10 @@ describe("the front door", () => {
     // A longer name that merely starts with a local host is not that host.
     expect(toBrowser("https://dvp.gezondheidskluis.localhost.evil.nl/", hosts, 8787)).toBe("https://dvp.gezondheidskluis.localhost.evil.nl/");
     expect(toBrowser("https://dvp.gezondheidskluis.localhost:4443/x", hosts, 8787)).toBe("https://dvp.gezondheidskluis.localhost:4443/x");
+  });
+
+  it("issue 19 #4: a 50 MB publication that Registratie refuses before reading it is a 413, as the edge answers, not a 502 or a reset", async () => {
+    await expectOversizedPublicationRefused(net, 3);
   });
 
   it("a client's own CF-Connecting-IP is replaced, and the client-certificate stand-in works only through the front", async () => {

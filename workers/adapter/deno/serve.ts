@@ -1,7 +1,8 @@
 /**
  * Self-hosting on Deno: one process serves one role, the same worker code as on the edge.
  *
- *   deno task serve:dvza          (ROLE=dvza|dvp|registratie, see deno.json)
+ *   deno task serve:dvza          (ROLE=dvza|dvp|registratie, see deno.json; ROLE=digid-sim: the DigiD simulator,
+ *                                  development only, for the local network on Deno, scripts/local-network-deno.mjs)
  *
  * Configuration is the environment, with the names wrangler.toml uses (DVZA_HOSTNAMES, REGISTRATIE_URL, ...)
  * plus the self-hosting ones:
@@ -21,7 +22,7 @@ import { mtlsFetcher } from "./mtls-client.ts";
 import { openSharedStore, type SharedStore } from "./shared-store.ts";
 import { asEdgeRequest, proxyTrust, tlsVerdict, UNIX_PEER, type ProxyTrust } from "./tls-client-auth.ts";
 
-export type Role = "dvza" | "dvp" | "registratie";
+export type Role = "dvza" | "dvp" | "registratie" | "digid-sim";
 
 interface Handler {
   fetch(request: Request, env: unknown, ctx: ExecutionContextLike): Response | Promise<Response>;
@@ -78,7 +79,8 @@ export async function node(role: Role, vars: Vars): Promise<Node> {
   const storage = storageOptions(vars, role);
   const backend = grantsBackend(vars);
   if (storage.dataDir !== ":memory:") Deno.mkdirSync(storage.dataDir, { recursive: true });
-  const shared = backend === "postgres" ? await openSharedStore(role, vars) : undefined;
+  // The DigiD simulator (development only) keeps its artifacts in its own SQLite files.
+  const shared = backend === "postgres" && role !== "digid-sim" ? await openSharedStore(role, vars) : undefined;
   const LISTS = shared?.lists ?? kvAt(storage);
   const namespaces: DenoNamespace[] = [];
   const closers: (() => void)[] = [];
@@ -113,6 +115,10 @@ export async function node(role: Role, vars: Vars): Promise<Node> {
     env.MTLS = mtls;
     closers.push(() => mtls.close());
     handler = dvp.default as unknown as Handler;
+  } else if (role === "digid-sim") {
+    const sim = await import("../../digid-sim/index.ts");
+    bind("ARTIFACTS", sim.DigidArtifacts as never);
+    handler = sim.default as unknown as Handler;
   } else {
     handler = (await import("../../registratie/index.ts")).default as unknown as Handler;
   }
@@ -152,8 +158,8 @@ if (import.meta.main) {
   batchConsole();
   const vars = Deno.env.toObject();
   const role = (vars.ROLE ?? Deno.args[0]) as Role;
-  if (!["dvza", "dvp", "registratie"].includes(role)) {
-    console.error("usage: ROLE=dvza|dvp|registratie deno run ... workers/adapter/deno/serve.ts");
+  if (!["dvza", "dvp", "registratie", "digid-sim"].includes(role)) {
+    console.error("usage: ROLE=dvza|dvp|registratie|digid-sim deno run ... workers/adapter/deno/serve.ts");
     Deno.exit(2);
   }
   let trust: ProxyTrust;
@@ -172,7 +178,7 @@ if (import.meta.main) {
   }
   // X-9: a PGO whose login configuration is refused (test Persons in staging or production) does not start.
   if (role === "dvp" && !(await (await import("../../dvp/index.ts")).loginReady(n.env as never))) Deno.exit(2);
-  if (role !== "registratie") {
+  if (role === "dvza" || role === "dvp") {
     await refreshLists(n).catch((e: Error) => console.error(JSON.stringify({ level: "error", event: "deno.refresh_failed", message: e.message })));
     Deno.cron(`${role} lists`, "*/5 * * * *", () => refreshLists(n));
   }
