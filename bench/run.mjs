@@ -267,7 +267,7 @@ if (wantsPeers) {
       console.log(`(${store.name}: ${store.needs} is missing, skipped)`);
       continue;
     }
-    const deno = await child(fileURLToPath(new URL("../node_modules/.bin/deno", import.meta.url)), ["run", "--allow-all", "--no-check", fileURLToPath(new URL("./deno/dvza.ts", import.meta.url))], store.env);
+    const deno = await child(fileURLToPath(new URL("../node_modules/.bin/deno", import.meta.url)), ["run", "--allow-all", fileURLToPath(new URL("./deno/dvza.ts", import.meta.url))], store.env);
     const denoCodes = codeSpender(undefined, async (want) => JSON.parse((await request(deno.port, HOSTS.umcharderwijk, `/__bench/codes?n=${want}`)).body), 4000);
     add({
       name: store.name,

@@ -8,6 +8,8 @@
  * outlives 24 months and a day.
  */
 import { DurableObject } from "cloudflare:workers";
+import type { ObjectStorage, SqlStore } from "../workers/shared/ports.ts";
+import type { RuntimeState } from "./state.ts";
 
 export const RETENTION_MONTHS = 24;
 const DAY_MS = 86_400_000;
@@ -38,18 +40,20 @@ export function retentionCutoff(now: Date): Date {
 }
 
 export class AuditLog extends DurableObject {
-  private readonly sql: SqlStorage;
+  private readonly storage: ObjectStorage;
+  private readonly sql: SqlStore;
 
-  constructor(ctx: DurableObjectState, env: unknown) {
+  constructor(ctx: RuntimeState, env: unknown) {
     super(ctx, env as never);
-    this.sql = ctx.storage.sql;
+    this.storage = ctx.storage;
+    this.sql = this.storage.sql;
     this.sql.exec(`CREATE TABLE IF NOT EXISTS entries (seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, data TEXT NOT NULL)`);
   }
 
   async append(input: AuditInput): Promise<void> {
     const entry: AuditEntry = { ...input, at: new Date().toISOString() };
     this.sql.exec(`INSERT INTO entries (at, data) VALUES (?, ?)`, entry.at, JSON.stringify(entry));
-    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + DAY_MS);
+    if ((await this.storage.getAlarm()) === null) await this.storage.setAlarm(Date.now() + DAY_MS);
   }
 
   async entries(): Promise<AuditEntry[]> {
@@ -60,6 +64,6 @@ export class AuditLog extends DurableObject {
   override async alarm(): Promise<void> {
     this.sql.exec(`DELETE FROM entries WHERE at < ?`, retentionCutoff(new Date()).toISOString());
     const left = this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM entries`).one().n;
-    if (left > 0) await this.ctx.storage.setAlarm(Date.now() + DAY_MS);
+    if (left > 0) await this.storage.setAlarm(Date.now() + DAY_MS);
   }
 }

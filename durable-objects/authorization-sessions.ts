@@ -9,6 +9,8 @@
  * a replayed answer finds the session past `authenticating` (X-3). Sharded like GrantStore.
  */
 import { DurableObject } from "cloudflare:workers";
+import type { ObjectStorage, SqlStore, SqlValue } from "../workers/shared/ports.ts";
+import type { RuntimeState } from "./state.ts";
 
 /** Long enough for a DigiD login and reading the consent text; short enough to bound abandoned state. */
 export const SESSION_TTL_MS = 15 * 60_000;
@@ -44,17 +46,19 @@ export interface AuthorizationSession {
   readonly expiresAt: number;
 }
 
-interface Row extends Record<string, SqlStorageValue> {
+interface Row extends Record<string, SqlValue> {
   data: string;
   expires_at: number;
 }
 
 export class AuthorizationSessions extends DurableObject {
-  private readonly sql: SqlStorage;
+  private readonly storage: ObjectStorage;
+  private readonly sql: SqlStore;
 
-  constructor(ctx: DurableObjectState, env: unknown) {
+  constructor(ctx: RuntimeState, env: unknown) {
     super(ctx, env as never);
-    this.sql = ctx.storage.sql;
+    this.storage = ctx.storage;
+    this.sql = this.storage.sql;
     this.sql.exec(`CREATE TABLE IF NOT EXISTS sessions (id_hash TEXT PRIMARY KEY, data TEXT NOT NULL, expires_at INTEGER NOT NULL)`);
     this.sql.exec(`CREATE TABLE IF NOT EXISTS used_assertions (id_hash TEXT PRIMARY KEY, expires_at INTEGER NOT NULL)`);
   }
@@ -65,8 +69,8 @@ export class AuthorizationSessions extends DurableObject {
    */
   async useAssertion(idHash: string, expiresAt: number): Promise<boolean> {
     const first = this.sql.exec(`INSERT INTO used_assertions (id_hash, expires_at) VALUES (?, ?) ON CONFLICT(id_hash) DO NOTHING`, idHash, expiresAt).rowsWritten > 0;
-    const alarm = await this.ctx.storage.getAlarm();
-    if (alarm === null || alarm > expiresAt) await this.ctx.storage.setAlarm(expiresAt);
+    const alarm = await this.storage.getAlarm();
+    if (alarm === null || alarm > expiresAt) await this.storage.setAlarm(expiresAt);
     return first;
   }
 
@@ -77,7 +81,7 @@ export class AuthorizationSessions extends DurableObject {
       `INSERT INTO sessions (id_hash, data, expires_at) VALUES (?, ?, ?) ON CONFLICT(id_hash) DO NOTHING`,
       idHash, JSON.stringify(session), expiresAt,
     ).rowsWritten;
-    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(expiresAt);
+    if ((await this.storage.getAlarm()) === null) await this.storage.setAlarm(expiresAt);
     // rowsWritten also counts index writes.
     return written > 0;
   }
@@ -90,7 +94,7 @@ export class AuthorizationSessions extends DurableObject {
 
   /** The session in one phase, read and replaced in one synchronous transaction. */
   private step(idHash: string, from: AuthorizationSession["phase"], next: (s: AuthorizationSession) => AuthorizationSession | null): AuthorizationSession | null {
-    return this.ctx.storage.transactionSync(() => {
+    return this.storage.transactionSync(() => {
       const row = this.sql.exec<Row>(`SELECT data, expires_at FROM sessions WHERE id_hash = ?`, idHash).toArray()[0];
       if (!row || Date.now() >= row.expires_at) return null;
       const session = JSON.parse(row.data) as AuthorizationSession;
@@ -116,7 +120,7 @@ export class AuthorizationSessions extends DurableObject {
 
   /** Authentication failed: the session ends here; its request is returned so the Person can be sent back. */
   async abandon(idHash: string): Promise<AuthorizationSession | null> {
-    return this.ctx.storage.transactionSync(() => {
+    return this.storage.transactionSync(() => {
       const row = this.sql.exec<Row>(`SELECT data, expires_at FROM sessions WHERE id_hash = ?`, idHash).toArray()[0];
       this.sql.exec(`DELETE FROM sessions WHERE id_hash = ?`, idHash);
       return row && Date.now() < row.expires_at ? (JSON.parse(row.data) as AuthorizationSession) : null;
@@ -125,7 +129,7 @@ export class AuthorizationSessions extends DurableObject {
 
   /** End the session at the Person's decision and return it; a second decision finds nothing. */
   async finish(idHash: string): Promise<AuthorizationSession | null> {
-    return this.ctx.storage.transactionSync(() => {
+    return this.storage.transactionSync(() => {
       const row = this.sql.exec<Row>(`SELECT data, expires_at FROM sessions WHERE id_hash = ?`, idHash).toArray()[0];
       this.sql.exec(`DELETE FROM sessions WHERE id_hash = ?`, idHash);
       if (!row || Date.now() >= row.expires_at) return null;
@@ -139,6 +143,6 @@ export class AuthorizationSessions extends DurableObject {
     this.sql.exec(`DELETE FROM sessions WHERE expires_at <= ?`, now);
     this.sql.exec(`DELETE FROM used_assertions WHERE expires_at <= ?`, now);
     const next = this.sql.exec<{ t: number | null }>(`SELECT MIN(t) AS t FROM (SELECT MIN(expires_at) AS t FROM sessions UNION ALL SELECT MIN(expires_at) FROM used_assertions)`).one().t;
-    if (next !== null) await this.ctx.storage.setAlarm(next);
+    if (next !== null) await this.storage.setAlarm(next);
   }
 }

@@ -3,15 +3,19 @@
  * An artifact names one authenticated Person, lives 60 s, and resolves once.
  */
 import { DurableObject } from "cloudflare:workers";
+import type { ObjectStorage, SqlStore } from "../workers/shared/ports.ts";
+import type { RuntimeState } from "./state.ts";
 
 export const ARTIFACT_TTL_MS = 60_000;
 
 export class DigidArtifacts extends DurableObject {
-  private readonly sql: SqlStorage;
+  private readonly storage: ObjectStorage;
+  private readonly sql: SqlStore;
 
-  constructor(ctx: DurableObjectState, env: unknown) {
+  constructor(ctx: RuntimeState, env: unknown) {
     super(ctx, env as never);
-    this.sql = ctx.storage.sql;
+    this.storage = ctx.storage;
+    this.sql = this.storage.sql;
     this.sql.exec(`CREATE TABLE IF NOT EXISTS artifacts (artifact_hash TEXT PRIMARY KEY, subject TEXT NOT NULL, expires_at INTEGER NOT NULL)`);
   }
 
@@ -23,7 +27,7 @@ export class DigidArtifacts extends DurableObject {
 
   /** The subject, once; null for unknown, used or expired artifacts. */
   async resolve(artifactHash: string): Promise<string | null> {
-    return this.ctx.storage.transactionSync(() => {
+    return this.storage.transactionSync(() => {
       const row = this.sql.exec<{ subject: string; expires_at: number }>(`SELECT subject, expires_at FROM artifacts WHERE artifact_hash = ?`, artifactHash).toArray()[0];
       this.sql.exec(`DELETE FROM artifacts WHERE artifact_hash = ?`, artifactHash);
       return row && Date.now() < row.expires_at ? row.subject : null;

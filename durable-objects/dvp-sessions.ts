@@ -4,6 +4,8 @@
  * the callback can only complete a flow that this very browser started, minutes ago.
  */
 import { DurableObject } from "cloudflare:workers";
+import type { ObjectStorage, SqlStore } from "../workers/shared/ports.ts";
+import type { RuntimeState } from "./state.ts";
 
 export const PERSON_SESSION_TTL_MS = 8 * 3600_000;
 export const FLOW_TTL_MS = 15 * 60_000;
@@ -25,11 +27,13 @@ export interface Flow {
 export type FlowRefusal = "unknown" | "foreign" | "used" | "expired";
 
 export class DvpSessions extends DurableObject {
-  private readonly sql: SqlStorage;
+  private readonly storage: ObjectStorage;
+  private readonly sql: SqlStore;
 
-  constructor(ctx: DurableObjectState, env: unknown) {
+  constructor(ctx: RuntimeState, env: unknown) {
     super(ctx, env as never);
-    this.sql = ctx.storage.sql;
+    this.storage = ctx.storage;
+    this.sql = this.storage.sql;
     this.sql.exec(`
       CREATE TABLE IF NOT EXISTS sessions (id_hash TEXT PRIMARY KEY, person TEXT NOT NULL, expires_at INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS flows (state_hash TEXT PRIMARY KEY, session_hash TEXT NOT NULL, data TEXT NOT NULL, expires_at INTEGER NOT NULL, used_at INTEGER);
@@ -56,7 +60,7 @@ export class DvpSessions extends DurableObject {
 
   /** P-2: every session of a Person whose account ends, with the flows they started. */
   async endSessionsOf(personId: string): Promise<number> {
-    return this.ctx.storage.transactionSync(() => {
+    return this.storage.transactionSync(() => {
       this.sql.exec(`DELETE FROM flows WHERE session_hash IN (SELECT id_hash FROM sessions WHERE person = ?)`, personId);
       return this.sql.exec(`DELETE FROM sessions WHERE person = ?`, personId).rowsWritten;
     });
@@ -74,7 +78,7 @@ export class DvpSessions extends DurableObject {
 
   /** Use a flow once, and only from the session that started it. */
   async takeFlow(stateHash: string, sessionHash: string): Promise<{ ok: true; flow: Flow } | { ok: false; refusal: FlowRefusal }> {
-    return this.ctx.storage.transactionSync(() => {
+    return this.storage.transactionSync(() => {
       const row = this.sql
         .exec<{ session_hash: string; data: string; expires_at: number; used_at: number | null }>(`SELECT session_hash, data, expires_at, used_at FROM flows WHERE state_hash = ?`, stateHash)
         .toArray()[0];
@@ -88,8 +92,8 @@ export class DvpSessions extends DurableObject {
   }
 
   private async schedulePurge(at: number): Promise<void> {
-    const current = await this.ctx.storage.getAlarm();
-    if (current === null || current > at) await this.ctx.storage.setAlarm(at);
+    const current = await this.storage.getAlarm();
+    if (current === null || current > at) await this.storage.setAlarm(at);
   }
 
   override async alarm(): Promise<void> {
@@ -97,6 +101,6 @@ export class DvpSessions extends DurableObject {
     this.sql.exec(`DELETE FROM sessions WHERE expires_at <= ?`, now);
     this.sql.exec(`DELETE FROM flows WHERE expires_at <= ?`, now);
     const next = this.sql.exec<{ t: number | null }>(`SELECT MIN(t) AS t FROM (SELECT MIN(expires_at) AS t FROM sessions UNION ALL SELECT MIN(expires_at) FROM flows)`).one().t;
-    if (next !== null) await this.ctx.storage.setAlarm(next);
+    if (next !== null) await this.storage.setAlarm(next);
   }
 }

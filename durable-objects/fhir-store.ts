@@ -13,6 +13,8 @@
  * Storage and scoping only: FHIR request semantics live in workers/fhir/ and workers/dvza/fhir/.
  */
 import { DurableObject } from "cloudflare:workers";
+import type { ObjectStorage, SqlStore, SqlValue } from "../workers/shared/ports.ts";
+import type { RuntimeState } from "./state.ts";
 import { maskBsn } from "../workers/fhir/bsn.ts";
 import { inPatientCompartment } from "../workers/fhir/compartment.ts";
 import { parseFhirJson, stringifyFhirJson, type FhirObject } from "../workers/fhir/formats/json.ts";
@@ -76,7 +78,7 @@ class Refused extends Error {
   }
 }
 
-interface Row extends Record<string, SqlStorageValue> {
+interface Row extends Record<string, SqlValue> {
   rid: number;
   type: string;
   id: string;
@@ -88,11 +90,13 @@ interface Row extends Record<string, SqlStorageValue> {
 const INDEX_TABLES = ["ix_token", "ix_date", "ix_ref", "ix_string", "ix_quantity", "ix_number", "ix_uri", "links", "patient_links", "bsn_links", "persons"] as const;
 
 export class FhirStore extends DurableObject {
-  private readonly sql: SqlStorage;
+  private readonly storage: ObjectStorage;
+  private readonly sql: SqlStore;
 
-  constructor(ctx: DurableObjectState, env: unknown) {
+  constructor(ctx: RuntimeState, env: unknown) {
     super(ctx, env as never);
-    this.sql = ctx.storage.sql;
+    this.storage = ctx.storage;
+    this.sql = this.storage.sql;
     this.sql.exec(`
       CREATE TABLE IF NOT EXISTS resources (
         rid INTEGER PRIMARY KEY, type TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL,
@@ -139,7 +143,7 @@ export class FhirStore extends DurableObject {
     const now = new Date();
     if (mode === "transaction") {
       try {
-        return this.ctx.storage.transactionSync(() => {
+        return this.storage.transactionSync(() => {
           // FHIR transaction order (http.html#trules): deletes first, then writes, Patients before what refers to them.
           const rank = (op: WriteOp) => (op.kind === "delete" ? 0 : op.type === "Patient" ? 1 : 2);
           const order = ops.map((_, i) => i).sort((a, b) => rank(ops[a]!) - rank(ops[b]!) || a - b);
@@ -162,7 +166,7 @@ export class FhirStore extends DurableObject {
     }
     return ops.map((op) => {
       try {
-        return this.ctx.storage.transactionSync(() => this.apply(op, bases, now));
+        return this.storage.transactionSync(() => this.apply(op, bases, now));
       } catch (e) {
         if (!(e instanceof Refused)) throw e;
         return { status: e.status, type: op.type, id: op.kind === "create" ? "" : op.id, problem: e.message };
@@ -265,7 +269,7 @@ export class FhirStore extends DurableObject {
    * another Person's compartment loses only this Person). Shared resources stay. Returns how many were removed.
    */
   async purge(patientId: string): Promise<number> {
-    return this.ctx.storage.transactionSync(() => {
+    return this.storage.transactionSync(() => {
       const patient = this.current("Patient", patientId);
       if (!patient) return 0;
       const bsn = this.sql.exec<{ bsn: string }>(`SELECT bsn FROM persons WHERE rid = ?`, patient.rid).toArray()[0]?.bsn;
@@ -291,7 +295,7 @@ export class FhirStore extends DurableObject {
 
   /** Local network and tests: replace the whole data set with these resources (JSON texts), in one transaction. */
   async seed(texts: readonly string[], bases: readonly string[] = []): Promise<number> {
-    this.ctx.storage.transactionSync(() => {
+    this.storage.transactionSync(() => {
       for (const t of ["resources", "compartment", ...INDEX_TABLES]) this.sql.exec(`DELETE FROM ${t}`);
       // Patients first: the others are tied to a Person through them.
       const parsed = texts.map((text) => ({ text, type: String((JSON.parse(text) as { resourceType?: unknown }).resourceType), id: String((JSON.parse(text) as { id?: unknown }).id) }));

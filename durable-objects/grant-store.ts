@@ -10,6 +10,8 @@
  * consistent, racy).
  */
 import { DurableObject } from "cloudflare:workers";
+import type { ObjectStorage, SqlStore, SqlValue } from "../workers/shared/ports.ts";
+import type { RuntimeState } from "./state.ts";
 
 /** AS-7: every code and every access token lives exactly 900 s. */
 export const LIFETIME_MS = 900_000;
@@ -72,7 +74,7 @@ export interface TokenGrant extends Grant {
 }
 
 /** The grant columns codes and tokens share. */
-export interface GrantRow extends Record<string, SqlStorageValue> {
+export interface GrantRow extends Record<string, SqlValue> {
   client_id: string;
   redirect_uri: string;
   scope: string;
@@ -105,13 +107,15 @@ export function grantOf(row: GrantRow): Grant {
 }
 
 export class GrantStore extends DurableObject {
-  private readonly sql: SqlStorage;
+  private readonly storage: ObjectStorage;
+  private readonly sql: SqlStore;
   /** Whether this instance already knows a purge alarm is set: saves a storage read on every call. */
   private purgeScheduled = false;
 
-  constructor(ctx: DurableObjectState, env: unknown) {
+  constructor(ctx: RuntimeState, env: unknown) {
     super(ctx, env as never);
-    this.sql = ctx.storage.sql;
+    this.storage = ctx.storage;
+    this.sql = this.storage.sql;
     this.sql.exec(`
       CREATE TABLE IF NOT EXISTS codes (
         code_hash TEXT PRIMARY KEY, client_id TEXT NOT NULL, redirect_uri TEXT NOT NULL, scope TEXT NOT NULL,
@@ -159,7 +163,7 @@ export class GrantStore extends DurableObject {
    */
   async redeem(codeHash: string, tokenHash: string, presented: Presented): Promise<RedeemResult> {
     const now = Date.now();
-    const result = this.ctx.storage.transactionSync((): RedeemResult => {
+    const result = this.storage.transactionSync((): RedeemResult => {
       const row = this.sql.exec<CodeRow>(`SELECT * FROM codes WHERE code_hash = ?`, codeHash).toArray()[0];
       if (!row) return { ok: false, refusal: "unknown", revokedTokens: 0 };
       if (row.redeemed_at !== null) {
@@ -192,7 +196,7 @@ export class GrantStore extends DurableObject {
 
   private async ensurePurge(): Promise<void> {
     if (this.purgeScheduled) return;
-    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + PURGE_EVERY_MS);
+    if ((await this.storage.getAlarm()) === null) await this.storage.setAlarm(Date.now() + PURGE_EVERY_MS);
     this.purgeScheduled = true;
   }
 
@@ -204,7 +208,7 @@ export class GrantStore extends DurableObject {
     this.sql.exec(`DELETE FROM codes WHERE issued_at + ? <= ?`, REMEMBER_CODE_MS, now);
     const left = this.sql.exec<{ n: number }>(`SELECT (SELECT COUNT(*) FROM codes) + (SELECT COUNT(*) FROM tokens) AS n`).one().n;
     if (left > 0) {
-      await this.ctx.storage.setAlarm(now + PURGE_EVERY_MS);
+      await this.storage.setAlarm(now + PURGE_EVERY_MS);
       this.purgeScheduled = true;
     }
   }

@@ -8,6 +8,8 @@
  * assertion finds its challenge used.
  */
 import { DurableObject } from "cloudflare:workers";
+import type { ObjectStorage, SqlStore } from "../workers/shared/ports.ts";
+import type { RuntimeState } from "./state.ts";
 
 export type CeremonyPurpose = "passkey-register" | "passkey-login" | "passkey-add" | "oidc-login";
 
@@ -19,11 +21,13 @@ export type CeremonyTaken = { ok: true; data: Record<string, string> } | { ok: f
 const REMEMBER_MS = 15 * 60_000;
 
 export class LoginCeremonies extends DurableObject {
-  private readonly sql: SqlStorage;
+  private readonly storage: ObjectStorage;
+  private readonly sql: SqlStore;
 
-  constructor(ctx: DurableObjectState, env: unknown) {
+  constructor(ctx: RuntimeState, env: unknown) {
     super(ctx, env as never);
-    this.sql = ctx.storage.sql;
+    this.storage = ctx.storage;
+    this.sql = this.storage.sql;
     this.sql.exec(`CREATE TABLE IF NOT EXISTS ceremonies (key_hash TEXT PRIMARY KEY, binding_hash TEXT NOT NULL, purpose TEXT NOT NULL, data TEXT NOT NULL,
       expires_at INTEGER NOT NULL, used_at INTEGER)`);
   }
@@ -34,14 +38,14 @@ export class LoginCeremonies extends DurableObject {
       `INSERT INTO ceremonies (key_hash, binding_hash, purpose, data, expires_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
       keyHash, bindingHash, purpose, JSON.stringify(data), expiresAt,
     ).rowsWritten;
-    const alarm = await this.ctx.storage.getAlarm();
-    if (alarm === null || alarm > expiresAt + REMEMBER_MS) await this.ctx.storage.setAlarm(expiresAt + REMEMBER_MS);
+    const alarm = await this.storage.getAlarm();
+    if (alarm === null || alarm > expiresAt + REMEMBER_MS) await this.storage.setAlarm(expiresAt + REMEMBER_MS);
     return written > 0;
   }
 
   /** Take a ceremony once, only from the browser that started it, only for the step it was started for. */
   async take(keyHash: string, bindingHash: string, purpose: CeremonyPurpose): Promise<CeremonyTaken> {
-    return this.ctx.storage.transactionSync(() => {
+    return this.storage.transactionSync(() => {
       const row = this.sql
         .exec<{ binding_hash: string; purpose: string; data: string; expires_at: number; used_at: number | null }>(`SELECT binding_hash, purpose, data, expires_at, used_at FROM ceremonies WHERE key_hash = ?`, keyHash)
         .toArray()[0];
@@ -57,6 +61,6 @@ export class LoginCeremonies extends DurableObject {
   override async alarm(): Promise<void> {
     this.sql.exec(`DELETE FROM ceremonies WHERE expires_at <= ?`, Date.now() - REMEMBER_MS);
     const next = this.sql.exec<{ t: number | null }>(`SELECT MIN(expires_at) AS t FROM ceremonies`).one().t;
-    if (next !== null) await this.ctx.storage.setAlarm(next + REMEMBER_MS);
+    if (next !== null) await this.storage.setAlarm(next + REMEMBER_MS);
   }
 }

@@ -11,6 +11,8 @@
  * bytes in chunks below SQLite-backed Durable Objects' 2 MB value limit).
  */
 import { DurableObject } from "cloudflare:workers";
+import type { ObjectStorage, SqlStore, SqlValue } from "../workers/shared/ports.ts";
+import type { RuntimeState } from "./state.ts";
 import type { GlucoseMoment, MeasurementKind, OwnDocument, OwnMeasurement } from "../workers/dvp/own-data.ts";
 
 export interface ResourceRequestRecord {
@@ -53,7 +55,7 @@ export interface CollectionDetail extends CollectionSummary {
 /** Bytes per stored chunk of a document (the value limit is 2 MB). */
 const CHUNK = 1024 * 1024;
 
-interface CollectionRow extends Record<string, SqlStorageValue> {
+interface CollectionRow extends Record<string, SqlValue> {
   id: string;
   zorgaanbieder: string;
   gd: string;
@@ -65,11 +67,13 @@ interface CollectionRow extends Record<string, SqlStorageValue> {
 }
 
 export class PersonStore extends DurableObject {
-  private readonly sql: SqlStorage;
+  private readonly storage: ObjectStorage;
+  private readonly sql: SqlStore;
 
-  constructor(ctx: DurableObjectState, env: unknown) {
+  constructor(ctx: RuntimeState, env: unknown) {
     super(ctx, env as never);
-    this.sql = ctx.storage.sql;
+    this.storage = ctx.storage;
+    this.sql = this.storage.sql;
     this.sql.exec(`
       CREATE TABLE IF NOT EXISTS collections (id TEXT PRIMARY KEY, zorgaanbieder TEXT NOT NULL, gd TEXT NOT NULL, use_case TEXT NOT NULL,
         outcome TEXT NOT NULL, at TEXT NOT NULL, deleted_at TEXT);
@@ -90,7 +94,7 @@ export class PersonStore extends DurableObject {
   async add(input: CollectionInput): Promise<string> {
     const id = crypto.randomUUID();
     const at = new Date().toISOString();
-    this.ctx.storage.transactionSync(() => {
+    this.storage.transactionSync(() => {
       this.sql.exec(`INSERT INTO collections (id, zorgaanbieder, gd, use_case, outcome, at) VALUES (?, ?, ?, ?, ?, ?)`, id, input.zorgaanbieder, input.gegevensdienstId, input.useCase, input.outcome, at);
       input.requests.forEach((r, i) => this.sql.exec(`INSERT INTO requests VALUES (?, ?, ?, ?, ?, ?)`, id, i, r.uri, r.at, r.requestId, r.status));
       input.resources.forEach((json, i) => this.sql.exec(`INSERT INTO resources (collection_id, seq, json, request_seq) VALUES (?, ?, ?, ?)`, id, i, json, input.origins?.[i] ?? null));
@@ -122,7 +126,7 @@ export class PersonStore extends DurableObject {
 
   /** P-1: the data goes; the fact that it was deleted stays, so reports can leave it out. */
   async delete(id: string): Promise<boolean> {
-    return this.ctx.storage.transactionSync(() => {
+    return this.storage.transactionSync(() => {
       const found = this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM collections WHERE id = ? AND deleted_at IS NULL`, id).one().n > 0;
       if (!found) return false;
       this.sql.exec(`DELETE FROM resources WHERE collection_id = ?`, id);
@@ -170,7 +174,7 @@ export class PersonStore extends DurableObject {
 
   async addDocument(d: Omit<OwnDocument, "id" | "uploadedAt" | "sharedAt" | "size">, bytes: Uint8Array): Promise<OwnDocument> {
     const row: OwnDocument = { ...d, id: crypto.randomUUID(), size: bytes.byteLength, uploadedAt: new Date().toISOString(), sharedAt: null };
-    this.ctx.storage.transactionSync(() => {
+    this.storage.transactionSync(() => {
       this.sql.exec(`INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, NULL)`, row.id, row.title, row.type, row.contentType, row.size, row.uploadedAt);
       for (let i = 0; i * CHUNK < bytes.byteLength; i++) this.sql.exec(`INSERT INTO document_chunks VALUES (?, ?, ?)`, row.id, i, bytes.subarray(i * CHUNK, (i + 1) * CHUNK));
     });
@@ -187,7 +191,7 @@ export class PersonStore extends DurableObject {
       .map((r) => ({ id: r.id, title: r.title, type: r.type, contentType: r.content_type as "application/pdf", size: r.size, uploadedAt: r.uploaded_at, sharedAt: r.shared_at }));
   }
 
-  async documentContent(id: string): Promise<Uint8Array | null> {
+  async documentContent(id: string): Promise<Uint8Array<ArrayBuffer> | null> {
     const chunks = this.sql.exec<{ bytes: ArrayBuffer }>(`SELECT bytes FROM document_chunks WHERE document_id = ? ORDER BY seq`, id).toArray();
     if (chunks.length === 0) return null;
     const out = new Uint8Array(chunks.reduce((n, c) => n + c.bytes.byteLength, 0));
@@ -200,7 +204,7 @@ export class PersonStore extends DurableObject {
   }
 
   async deleteDocument(id: string): Promise<boolean> {
-    return this.ctx.storage.transactionSync(() => {
+    return this.storage.transactionSync(() => {
       this.sql.exec(`DELETE FROM document_chunks WHERE document_id = ?`, id);
       return this.sql.exec(`DELETE FROM documents WHERE id = ?`, id).rowsWritten > 0;
     });
@@ -208,14 +212,14 @@ export class PersonStore extends DurableObject {
 
   /** After a Delen run that the provider accepted. */
   async markShared(kind: "measurements" | "documents", ids: readonly string[], at: string): Promise<void> {
-    this.ctx.storage.transactionSync(() => {
+    this.storage.transactionSync(() => {
       for (const id of ids) this.sql.exec(`UPDATE ${kind === "measurements" ? "measurements" : "documents"} SET shared_at = ? WHERE id = ?`, at, id);
     });
   }
 
   /** Ending the service: everything goes. */
   async erase(): Promise<void> {
-    this.ctx.storage.transactionSync(() => {
+    this.storage.transactionSync(() => {
       for (const table of ["resources", "requests", "collections", "measurements", "document_chunks", "documents"]) this.sql.exec(`DELETE FROM ${table}`);
     });
   }

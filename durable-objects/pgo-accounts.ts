@@ -11,6 +11,8 @@
  * with the end finds either no link (a new account) or the old account gone (no session).
  */
 import { DurableObject } from "cloudflare:workers";
+import type { ObjectStorage, SqlStore, SqlValue } from "../workers/shared/ports.ts";
+import type { RuntimeState } from "./state.ts";
 
 /** An account has at most this many passkeys. */
 export const MAX_PASSKEYS = 10;
@@ -50,7 +52,7 @@ export interface NewAccount {
 export type AddPasskey = "added" | "exists" | "limit" | "no-account";
 export type RemovePasskey = "removed" | "last" | "unknown";
 
-interface PasskeyRow extends Record<string, SqlStorageValue> {
+interface PasskeyRow extends Record<string, SqlValue> {
   id: string;
   credential_id: string;
   public_key: string;
@@ -73,11 +75,13 @@ const passkeyOf = (r: PasskeyRow): StoredPasskey => ({
 });
 
 export class PgoAccounts extends DurableObject {
-  private readonly sql: SqlStorage;
+  private readonly storage: ObjectStorage;
+  private readonly sql: SqlStore;
 
-  constructor(ctx: DurableObjectState, env: unknown) {
+  constructor(ctx: RuntimeState, env: unknown) {
     super(ctx, env as never);
-    this.sql = ctx.storage.sql;
+    this.storage = ctx.storage;
+    this.sql = this.storage.sql;
     this.sql.exec(`
       CREATE TABLE IF NOT EXISTS account (one INTEGER PRIMARY KEY CHECK (one = 1), account_id TEXT NOT NULL, naam TEXT NOT NULL, created_at TEXT NOT NULL, oidc_subject TEXT);
       CREATE TABLE IF NOT EXISTS passkeys (id TEXT PRIMARY KEY, credential_id TEXT NOT NULL UNIQUE, public_key TEXT NOT NULL, counter INTEGER NOT NULL,
@@ -90,7 +94,7 @@ export class PgoAccounts extends DurableObject {
 
   /** Creates the account once; false when this object already holds one. */
   async create(input: NewAccount): Promise<boolean> {
-    return this.ctx.storage.transactionSync(() => {
+    return this.storage.transactionSync(() => {
       const now = new Date().toISOString();
       const written = this.sql.exec(
         `INSERT INTO account (one, account_id, naam, created_at, oidc_subject) VALUES (1, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
@@ -119,7 +123,7 @@ export class PgoAccounts extends DurableObject {
   }
 
   async addPasskey(passkey: PasskeyInput): Promise<AddPasskey> {
-    return this.ctx.storage.transactionSync(() => {
+    return this.storage.transactionSync(() => {
       if (this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM account`).one().n === 0) return "no-account";
       if (this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM passkeys WHERE credential_id = ?`, passkey.credentialId).one().n > 0) return "exists";
       if (this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM passkeys`).one().n >= MAX_PASSKEYS) return "limit";
@@ -143,7 +147,7 @@ export class PgoAccounts extends DurableObject {
 
   /** Never the account's last way in: recovery is by a second passkey only (README). */
   async removePasskey(id: string): Promise<RemovePasskey> {
-    return this.ctx.storage.transactionSync(() => {
+    return this.storage.transactionSync(() => {
       const found = this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM passkeys WHERE id = ?`, id).one().n > 0;
       if (!found) return "unknown";
       const others = this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM passkeys WHERE id <> ?`, id).one().n;
@@ -156,7 +160,7 @@ export class PgoAccounts extends DurableObject {
 
   /** P-2: the account and its passkeys go (the caller has released its subject link first). */
   async erase(): Promise<void> {
-    this.ctx.storage.transactionSync(() => {
+    this.storage.transactionSync(() => {
       this.sql.exec(`DELETE FROM passkeys`);
       this.sql.exec(`DELETE FROM account`);
     });
@@ -166,7 +170,7 @@ export class PgoAccounts extends DurableObject {
 
   /** The subject's account: the one already linked, or `candidate`, which becomes it. */
   async claimSubject(candidate: string): Promise<string> {
-    return this.ctx.storage.transactionSync(() => {
+    return this.storage.transactionSync(() => {
       this.sql.exec(`INSERT INTO subject_link (one, account_id) VALUES (1, ?) ON CONFLICT DO NOTHING`, candidate);
       return this.sql.exec<{ account_id: string }>(`SELECT account_id FROM subject_link`).one().account_id;
     });

@@ -250,7 +250,7 @@ export async function startDenoNetwork(options = {}) {
 
     const startDeno = (w) =>
       new Promise((resolve, reject) => {
-        const child = spawn(DENO, ["run", "--allow-all", "--no-check", SERVE], { env: envOf(w), stdio: ["ignore", "pipe", "pipe"] });
+        const child = spawn(DENO, ["run", "--allow-all", SERVE], { env: envOf(w), stdio: ["ignore", "pipe", "pipe"] });
         children.add(child);
         child.on("exit", () => children.delete(child));
         sink.collect(child.stdout, process.stdout, `[${w.name}] `);
@@ -313,7 +313,7 @@ export async function startDenoNetwork(options = {}) {
     };
 
     /** A FhirStore of a DVZA deployment, out of band (scripts/deno/fhir-store.ts). */
-    const fhirStore = (w, args) => run(DENO, ["run", "--allow-all", "--no-check", FHIR_STORE, args[0], dataDir(w), ...args.slice(1)], baseEnv());
+    const fhirStore = (w, args) => run(DENO, ["run", "--allow-all", FHIR_STORE, args[0], dataDir(w), ...args.slice(1)], baseEnv());
 
     // Each provider's FHIR data into its deployment's FhirStore before the DVZA starts, while the first nodes start.
     const dvzas = layout.filter((w) => w.providers);

@@ -13,6 +13,7 @@ import { batchConsole } from "../../workers/adapter/deno/log-output.ts";
 import { node, peerOf, serveRequest } from "../../workers/adapter/deno/serve.ts";
 import { proxyTrust } from "../../workers/adapter/deno/tls-client-auth.ts";
 import type { Env as DvzaEnv } from "../../workers/dvza/env.ts";
+import type { KvStore } from "../../workers/shared/ports.ts";
 import { issueCode } from "../../workers/dvza/grants.ts";
 import { storeLists } from "../../test/helpers/network.ts";
 import { startPostgres, type PgServer } from "../../test/deno/postgres.ts";
@@ -46,7 +47,7 @@ if (pg) {
   Deno.addSignalListener("SIGTERM", () => void stop());
   Deno.addSignalListener("SIGINT", () => void stop());
 }
-await storeLists(n.env.LISTS as KVNamespace);
+await storeLists(n.env.LISTS as KvStore);
 const env = n.env as unknown as DvzaEnv;
 const grant = { clientId: CLIENT, redirectUri: `https://${CLIENT}/oauth/callback`, scope: "umcharderwijk~48", zorgaanbieder: "umcharderwijk@medmij", gegevensdienstId: "48", subject: "999990019", tokenEndpoint: `https://${UMC}/oauth/token` };
 /** X-7: the bench stands where nginx stands and adds the proxy secret (bench/run.mjs PROXY_VERDICT). */

@@ -2,9 +2,9 @@
  * The local network on Deno (scripts/local-network-deno.mjs): a DVZA deployment's FhirStore, out of band, what the
  * network in workerd does through Miniflare's getDurableObjectNamespace("FHIR", ...):
  *
- *   deno run --allow-all --no-check scripts/deno/fhir-store.ts seed <DATA_DIR> <zorgaanbieder>...
+ *   deno run --allow-all scripts/deno/fhir-store.ts seed <DATA_DIR> <zorgaanbieder>...
  *       each provider's test data (kv-seed/fhir), before the DVZA process starts on that DATA_DIR;
- *   deno run --allow-all --no-check scripts/deno/fhir-store.ts search <DATA_DIR> <zorgaanbieder> <scope> <query>
+ *   deno run --allow-all scripts/deno/fhir-store.ts search <DATA_DIR> <zorgaanbieder> <scope> <query>
  *       FhirStore.search with the scope and query given as JSON, the result printed as JSON; beside the running
  *       DVZA process (SQLite in WAL mode: a reader of its own).
  *

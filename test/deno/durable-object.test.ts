@@ -93,7 +93,7 @@ class Ledger extends DurableObject {
   async remind(at: number): Promise<void> {
     await this.ctx.storage.setAlarm(at);
   }
-  async alarm(): Promise<void> {
+  override async alarm(): Promise<void> {
     this.ctx.storage.sql.exec("INSERT INTO entries (n) VALUES (-1)");
   }
   async leak(): Promise<{ list: number[] }> {

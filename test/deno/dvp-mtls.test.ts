@@ -17,6 +17,7 @@ import { proxyTrust } from "../../workers/adapter/deno/tls-client-auth.ts";
 import { peerAllowed } from "../../workers/dvp/peer.ts";
 import type { Env as DvzaEnv } from "../../workers/dvza/env.ts";
 import { issueCode } from "../../workers/dvza/grants.ts";
+import type { KvStore } from "../../workers/shared/ports.ts";
 import { storeLists } from "../helpers/network.ts";
 import { GRANT } from "./helpers.ts";
 import { CLIENT, connectProxy, freePort, HAVE_NGINX, makePki, startNginx, UMC } from "./pki.ts";
@@ -40,8 +41,8 @@ Deno.test({
     const clients: { close(): void }[] = [];
     try {
       await makePki(dir);
-      await storeLists(dvza.env.LISTS as KVNamespace);
-      await storeLists(dvpLists as unknown as KVNamespace);
+      await storeLists(dvza.env.LISTS as KvStore);
+      await storeLists(dvpLists);
       const fhir = (dvza.env as unknown as DvzaEnv).FHIR;
       await fhir.get(fhir.idFromName("umcharderwijk@medmij")).seed(fhirSeed("umcharderwijk@medmij"));
       const trusted = proxyTrust("127.0.0.1", PROXY_SECRET);

@@ -72,7 +72,7 @@ export interface Instance {
  */
 export async function spawnInstance(role: "dvza" | "dvp" | "registratie", vars: Record<string, string>): Promise<Instance> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", "--no-check", new URL("../../workers/adapter/deno/serve.ts", import.meta.url).pathname],
+    args: ["run", "--allow-all", new URL("../../workers/adapter/deno/serve.ts", import.meta.url).pathname],
     env: { PATH: Deno.env.get("PATH") ?? "", PORT: "0", ...vars, ROLE: role },
     stdout: "piped",
     stderr: Deno.env.get("MEDMIJ_TEST_LOG") ? "inherit" : "null",

@@ -15,6 +15,7 @@ import { node, refreshLists, serveRequest } from "../../workers/adapter/deno/ser
 import { proxyTrust } from "../../workers/adapter/deno/tls-client-auth.ts";
 import { issueCode } from "../../workers/dvza/grants.ts";
 import type { Env as DvzaEnv } from "../../workers/dvza/env.ts";
+import type { KvStore } from "../../workers/shared/ports.ts";
 import { storeLists } from "../helpers/network.ts";
 import { CLIENT, freePort, HAVE_NGINX, makePki, NGINX, run, UMC, waitFor } from "./pki.ts";
 
@@ -33,7 +34,7 @@ Deno.test({
     const n = await node("dvza", { DATA_DIR: `${dir}/data`, REGISTRATIE_URL: "http://127.0.0.1:9", DVZA_HOSTNAMES: UMC, GRANT_SHARDS: "4" });
     try {
       await makePki(dir);
-      await storeLists(n.env.LISTS as KVNamespace);
+      await storeLists(n.env.LISTS as KvStore);
       const trusted = proxyTrust("127.0.0.1", PROXY_SECRET);
       const server = Deno.serve({ port: denoPort, hostname: "127.0.0.1", signal: controller.signal, onListen() {} }, (request, info) =>
         serveRequest(n, trusted, request, (info.remoteAddr as Deno.NetAddr).hostname),

@@ -106,7 +106,8 @@ describe("LOG-1/LOG-2: the audit log", () => {
     vi.useFakeTimers({ toFake: ["Date"] });
     const t0 = new Date("2026-01-15T10:00:00Z");
     vi.setSystemTime(t0);
-    const stub = dvpEnv.AUDIT.get(dvpEnv.AUDIT.idFromName("retention"));
+    // The Workers stub: runDurableObjectAlarm takes the binding's own stub type, not the port's (shared/ports.ts).
+    const stub = dvpEnv.AUDIT.get(dvpEnv.AUDIT.idFromName("retention")) as DurableObjectStub<AuditLog>;
     await stub.append(entry);
     // One day short of 24 months: kept (at least 24 months).
     vi.setSystemTime(new Date("2028-01-14T10:00:00Z"));

@@ -79,7 +79,8 @@ describe("L-3/L-4: fetching and using lists", () => {
   });
 
   it("the cron trigger refreshes every list (SELF.scheduled, outbound fetch stubbed)", async () => {
-    await dvzaEnv.LISTS.delete("list/Gegevensdienstnamenlijst");
+    // The Workers KV binding: the port (shared/ports.ts) has no delete, the product never deletes a list.
+    await (dvzaEnv.LISTS as KVNamespace).delete("list/Gegevensdienstnamenlijst");
     const fetchSpy = vi.spyOn(globalThis, "fetch").mockImplementation(async (input) => {
       const url = new URL(input instanceof Request ? input.url : String(input));
       const kind = /MedMij_(\w+)\.xml/.exec(url.pathname)![1] as ListKind;

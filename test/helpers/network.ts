@@ -4,6 +4,7 @@
  */
 import { writeStored } from "../../workers/shared/lists/store.ts";
 import type { Gegevensdienstnamenlijst, OAuthclientlist, Whitelist, Zorgaanbieder, Zorgaanbiederslijst } from "../../workers/shared/lists/model.ts";
+import type { KvStore } from "../../workers/shared/ports.ts";
 
 export const DVP_KLUIS = "dvp.gezondheidskluis.localhost";
 export const DVP_APP = "dvp.mijnzorgapp.localhost";
@@ -82,7 +83,7 @@ export const GNL: Gegevensdienstnamenlijst = {
 
 /** Put lists into a node's KV as its refresh would have (the sha256 only needs to be distinct per content). */
 export async function storeLists(
-  kv: KVNamespace,
+  kv: KvStore,
   lists: { zal?: Zorgaanbiederslijst; whitelist?: Whitelist; ocl?: OAuthclientlist; gnl?: Gegevensdienstnamenlijst } = {},
 ): Promise<void> {
   for (const list of [lists.zal ?? ZAL, lists.whitelist ?? WHITELIST, lists.ocl ?? OCL, lists.gnl ?? GNL]) {

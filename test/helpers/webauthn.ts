@@ -37,14 +37,14 @@ export function cbor(v: Cbor): Uint8Array {
   return new Uint8Array(out);
 }
 
-const concat = (...parts: Uint8Array[]): Uint8Array => {
+const concat = (...parts: Uint8Array[]): Uint8Array<ArrayBuffer> => {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const p of parts) (out.set(p, at), (at += p.length));
   return out;
 };
 const u32 = (n: number): Uint8Array => new Uint8Array([(n >>> 24) & 0xff, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff]);
-const sha256 = async (b: Uint8Array | string): Promise<Uint8Array> => new Uint8Array(await crypto.subtle.digest("SHA-256", typeof b === "string" ? new TextEncoder().encode(b) : b));
+const sha256 = async (b: BufferSource | string): Promise<Uint8Array> => new Uint8Array(await crypto.subtle.digest("SHA-256", typeof b === "string" ? new TextEncoder().encode(b) : b));
 
 /** ECDSA signatures are DER SEQUENCE { r INTEGER, s INTEGER } in WebAuthn (§6.5.6); Web Crypto gives r || s. */
 function der(raw: Uint8Array): Uint8Array {
@@ -116,7 +116,7 @@ export class SoftAuthenticator {
     return cbor(new Map<Cbor, Cbor>([[1, 2], [3, -7], [-1, 1], [-2, raw.subarray(1, 33)], [-3, raw.subarray(33, 65)]]));
   }
 
-  private clientData(type: string, challenge: string, origin: string): Uint8Array {
+  private clientData(type: string, challenge: string, origin: string) {
     return new TextEncoder().encode(JSON.stringify({ type, challenge, origin, crossOrigin: false }));
   }
 

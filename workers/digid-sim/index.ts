@@ -13,11 +13,12 @@ import { isFormEncoded } from "../shared/http/params.ts";
 import { redirectTo, withQuery } from "../shared/oauth/errors.ts";
 import { isValidBsn } from "../shared/bsn.ts";
 import { TEST_PERSONS } from "./persons.ts";
+import type { ObjectNamespace, ObjectStub, WorkerHandler } from "../shared/ports.ts";
 
 export { DigidArtifacts } from "../../durable-objects/digid-artifacts.ts";
 
 export interface Env {
-  ARTIFACTS: DurableObjectNamespace<DigidArtifacts>;
+  ARTIFACTS: ObjectNamespace<DigidArtifacts>;
   DO_JURISDICTION?: string;
 }
 
@@ -35,7 +36,7 @@ function validReturn(raw: string | null): string | undefined {
   }
 }
 
-function store(env: Env): DurableObjectStub<DigidArtifacts> {
+function store(env: Env): ObjectStub<DigidArtifacts> {
   const ns = placed(env, env.ARTIFACTS);
   return ns.get(ns.idFromName("artifacts"));
 }
@@ -97,4 +98,4 @@ app.post("/resolve", async (c) => {
 
 app.notFound(() => errorPage(404, "Niet gevonden", "Deze pagina bestaat niet."));
 
-export default app satisfies ExportedHandler<Env>;
+export default app satisfies WorkerHandler<Env>;

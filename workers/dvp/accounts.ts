@@ -11,6 +11,7 @@ import { placed } from "../shared/durable/placement.ts";
 import type { Env } from "./env.ts";
 import type { LoginConfig } from "./login/config.ts";
 import { personById, type PgoPerson } from "./persons.ts";
+import type { ObjectStub } from "../shared/ports.ts";
 
 type AccountsEnv = Pick<Env, "ACCOUNTS" | "DO_JURISDICTION" | "DEPLOYMENT_ENV">;
 
@@ -19,13 +20,13 @@ const ACCOUNT_ID = /^[A-Za-z0-9_-]{43}$/;
 export const isAccountId = (id: string): boolean => ACCOUNT_ID.test(id);
 export const newAccountId = (): string => randomHandle();
 
-export function accountOf(env: AccountsEnv, accountId: string): DurableObjectStub<PgoAccounts> {
+export function accountOf(env: AccountsEnv, accountId: string): ObjectStub<PgoAccounts> {
   const ns = placed(env, env.ACCOUNTS);
   return ns.get(ns.idFromName(accountId));
 }
 
 /** The link object of an OIDC subject: named by a hash of issuer and subject, never by the subject itself. */
-export async function subjectOf(env: AccountsEnv, issuer: string, subject: string): Promise<{ key: string; stub: DurableObjectStub<PgoAccounts> }> {
+export async function subjectOf(env: AccountsEnv, issuer: string, subject: string): Promise<{ key: string; stub: ObjectStub<PgoAccounts> }> {
   const key = `subject:${await sha256Hex(`${issuer}\n${subject}`)}`;
   const ns = placed(env, env.ACCOUNTS);
   return { key, stub: ns.get(ns.idFromName(key)) };

@@ -2,10 +2,11 @@
 import type { AuditInput, AuditLog } from "../../durable-objects/audit-log.ts";
 import { placed } from "../shared/durable/placement.ts";
 import type { Env } from "./env.ts";
+import type { ObjectStub } from "../shared/ports.ts";
 
 type AuditEnv = Pick<Env, "AUDIT" | "DO_JURISDICTION" | "DEPLOYMENT_ENV">;
 
-export function auditOf(env: AuditEnv, personId: string): DurableObjectStub<AuditLog> {
+export function auditOf(env: AuditEnv, personId: string): ObjectStub<AuditLog> {
   const ns = placed(env, env.AUDIT);
   return ns.get(ns.idFromName(personId));
 }

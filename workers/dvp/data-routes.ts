@@ -20,11 +20,12 @@ import { checkPdfA, MAX_DOCUMENT_BYTES } from "./share/documents.ts";
 import { personStore } from "./stores.ts";
 import { csrfFor } from "./session.ts";
 import type { Hono } from "hono";
+import type { ObjectStub } from "../shared/ports.ts";
 
 /** At most this many measurements or documents in one Delen run. */
 const MAX_SHARED = 500;
 
-type Store = DurableObjectStub<PersonStore>;
+type Store = ObjectStub<PersonStore>;
 
 const store = (c: Ctx): Store => personStore(c.env, c.get("session").personId);
 
@@ -75,7 +76,7 @@ function filename(title: string): string {
 }
 
 /** A document's bytes as a download, or inline under a CSP that lets nothing else load or run. */
-function documentResponse(bytes: Uint8Array, contentType: string, title: string, inline: boolean): Response {
+function documentResponse(bytes: Uint8Array<ArrayBuffer>, contentType: string, title: string, inline: boolean): Response {
   const pdf = contentType === "application/pdf";
   return new Response(bytes, {
     headers: {

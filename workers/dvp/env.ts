@@ -4,22 +4,23 @@ import type { LoginCeremonies } from "../../durable-objects/login-ceremonies.ts"
 import type { PersonStore } from "../../durable-objects/person-store.ts";
 import type { PgoAccounts } from "../../durable-objects/pgo-accounts.ts";
 import type { OidcClientEnv } from "../shared/oidc/settings.ts";
+import type { KvStore, ObjectNamespace, ServiceBinding } from "../shared/ports.ts";
 
 /** Bindings and settings of a DVP Server deployment (workers/dvp/wrangler.toml). */
 export interface Env extends OidcClientEnv {
-  LISTS: KVNamespace;
-  SESSIONS: DurableObjectNamespace<DvpSessions>;
-  PERSONS: DurableObjectNamespace<PersonStore>;
-  AUDIT: DurableObjectNamespace<AuditLog>;
+  LISTS: KvStore;
+  SESSIONS: ObjectNamespace<DvpSessions>;
+  PERSONS: ObjectNamespace<PersonStore>;
+  AUDIT: ObjectNamespace<AuditLog>;
   /** X-9: single-use login state (WebAuthn challenges, OIDC logins). */
-  CEREMONIES: DurableObjectNamespace<LoginCeremonies>;
+  CEREMONIES: ObjectNamespace<LoginCeremonies>;
   /** X-9: the PGO's own Person accounts and their passkeys. */
-  ACCOUNTS: DurableObjectNamespace<PgoAccounts>;
+  ACCOUNTS: ObjectNamespace<PgoAccounts>;
   /**
    * Back-channel fetcher presenting the DVP's PKIoverheid server certificate as TLS client
    * certificate (SPEC S-2): a Workers `mtls_certificates` binding in production.
    */
-  MTLS: Fetcher;
+  MTLS: ServiceBinding;
   REGISTRATIE_URL: string;
   /** This DVP Server's hostname: its client_id and the host of its redirect_uri. */
   DVP_HOSTNAME: string;

@@ -48,6 +48,7 @@ import { personById } from "./persons.ts";
 import { reportXml, validateReport } from "./portabiliteitsrapport.ts";
 import { redirectUriOf, run, type FlowPayload } from "./run.ts";
 import { csrfFor, currentSession, endSessionsOf, logout, startFlow, takeFlow } from "./session.ts";
+import type { WorkerHandler } from "../shared/ports.ts";
 
 export { AuditLog } from "../../durable-objects/audit-log.ts";
 export { DvpSessions } from "../../durable-objects/dvp-sessions.ts";
@@ -354,4 +355,4 @@ export default {
   async scheduled(_controller, env, ctx) {
     ctx.waitUntil(refreshDvpLists(env));
   },
-} satisfies ExportedHandler<Env>;
+} satisfies WorkerHandler<Env>;

@@ -9,6 +9,7 @@ import { clearHostCookie, hostCookie, readCookie } from "../shared/http/cookies.
 import { hashHandle, shardCountOf } from "../shared/shard.ts";
 import { placed } from "../shared/durable/placement.ts";
 import type { Env } from "./env.ts";
+import type { ObjectStub } from "../shared/ports.ts";
 
 export const COOKIE = "__Host-pgo-session";
 
@@ -16,12 +17,12 @@ export interface PersonSession {
   readonly id: string;
   readonly idHash: string;
   readonly personId: string;
-  readonly stub: DurableObjectStub<DvpSessions>;
+  readonly stub: ObjectStub<DvpSessions>;
 }
 
 type SessionEnv = Pick<Env, "SESSIONS" | "SESSION_SHARDS" | "DO_JURISDICTION" | "DEPLOYMENT_ENV">;
 
-async function locate(env: SessionEnv, id: string): Promise<{ idHash: string; stub: DurableObjectStub<DvpSessions> }> {
+async function locate(env: SessionEnv, id: string): Promise<{ idHash: string; stub: ObjectStub<DvpSessions> }> {
   const h = await hashHandle(id, shardCountOf(env.SESSION_SHARDS));
   const ns = placed(env, env.SESSIONS);
   return { idHash: h.hash, stub: ns.get(ns.idFromName(`sessions-${h.shard}`)) };

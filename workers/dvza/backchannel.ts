@@ -12,7 +12,7 @@
 import type { MiddlewareHandler } from "hono";
 import { listIndex } from "../shared/lists/store.ts";
 import { log } from "../shared/log.ts";
-import { verifiedPeerCertificate, type PeerCertificate } from "../shared/mtls.ts";
+import { peerTlsOf, verifiedPeerCertificate, type PeerCertificate } from "../shared/mtls.ts";
 import type { Env } from "./env.ts";
 
 export interface BackchannelVariables {
@@ -25,7 +25,7 @@ export function bareForbidden(): Response {
 }
 
 export const whitelistGate: MiddlewareHandler<{ Bindings: Env; Variables: BackchannelVariables }> = async (c, next) => {
-  const cert = verifiedPeerCertificate(c.req.raw.cf);
+  const cert = verifiedPeerCertificate(peerTlsOf(c.req.raw));
   if (!cert.ok) {
     log("warn", "backchannel.refused", { step: "certificate", reason: cert.reason, path: new URL(c.req.url).pathname });
     return bareForbidden();

@@ -4,15 +4,16 @@ import type { GrantStore } from "../../durable-objects/grant-store.ts";
 import type { RateLimiter } from "../../durable-objects/rate-limiter.ts";
 import type { SamlEnv } from "./authn/digid-saml/settings.ts";
 import type { OidcEnv } from "./authn/oidc/settings.ts";
+import type { KvStore, ObjectNamespace, ServiceBinding } from "../shared/ports.ts";
 
 /** Bindings and settings of a DVZA deployment (wrangler.toml); the adapters' settings in their own modules. */
 export interface Env extends SamlEnv, OidcEnv {
   /** The node's cached lists (refreshed by the cron trigger, L-3/L-4). */
-  LISTS: KVNamespace;
-  GRANTS: DurableObjectNamespace<GrantStore>;
-  SESSIONS: DurableObjectNamespace<AuthorizationSessions>;
-  RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
-  FHIR: DurableObjectNamespace<FhirStore>;
+  LISTS: KvStore;
+  GRANTS: ObjectNamespace<GrantStore>;
+  SESSIONS: ObjectNamespace<AuthorizationSessions>;
+  RATE_LIMITER: ObjectNamespace<RateLimiter>;
+  FHIR: ObjectNamespace<FhirStore>;
   /** Base URL of MedMij Registratie. */
   REGISTRATIE_URL: string;
   /** Comma-separated hostnames this deployment answers for (its custom domains). */
@@ -36,7 +37,7 @@ export interface Env extends SamlEnv, OidcEnv {
   /** Base URL of the DigiD simulator (development only). */
   DIGID_SIM_URL?: string;
   /** The DigiD simulator, reached over a service binding when set (local network), else over fetch. */
-  DIGID_SIM?: Fetcher;
+  DIGID_SIM?: ServiceBinding;
   /** X-10: the hostname of the operator FHIR interface (operator.ts), never one of DVZA_HOSTNAMES. */
   OPERATOR_HOSTNAME?: string;
   /** Secret: the operator credential for every Zorgaanbieder (OPERATOR_TOKEN_<NAAM> overrides it for one). */

@@ -10,12 +10,13 @@ import { clearHostCookie, hostCookie, readCookie } from "../shared/http/cookies.
 import { placed } from "../shared/durable/placement.ts";
 import type { Env } from "./env.ts";
 import { hashHandle, shardCount } from "./grants.ts";
+import type { ObjectStub } from "../shared/ports.ts";
 
 export const SESSION_COOKIE = "__Host-medmij-as";
 
 type SessionEnv = Pick<Env, "SESSIONS" | "GRANT_SHARDS" | "DO_JURISDICTION" | "DEPLOYMENT_ENV">;
 
-async function stubFor(env: SessionEnv, id: string): Promise<{ stub: DurableObjectStub<AuthorizationSessions>; idHash: string }> {
+async function stubFor(env: SessionEnv, id: string): Promise<{ stub: ObjectStub<AuthorizationSessions>; idHash: string }> {
   const h = await hashHandle(id, shardCount(env));
   const ns = placed(env, env.SESSIONS);
   return { stub: ns.get(ns.idFromName(`sessions-${h.shard}`)), idHash: h.hash };

@@ -8,6 +8,7 @@ import { randomHandle } from "../shared/crypto.ts";
 import { hashHandle, hashHandleSync, shardCountOf } from "../shared/shard.ts";
 import { placed } from "../shared/durable/placement.ts";
 import type { Env } from "./env.ts";
+import type { ObjectStub } from "../shared/ports.ts";
 
 export { hashHandle } from "../shared/shard.ts";
 
@@ -15,7 +16,7 @@ export function shardCount(env: Pick<Env, "GRANT_SHARDS">): number {
   return shardCountOf(env.GRANT_SHARDS);
 }
 
-export function grantStub(env: Pick<Env, "GRANTS" | "DO_JURISDICTION" | "DEPLOYMENT_ENV">, shard: number): DurableObjectStub<GrantStore> {
+export function grantStub(env: Pick<Env, "GRANTS" | "DO_JURISDICTION" | "DEPLOYMENT_ENV">, shard: number): ObjectStub<GrantStore> {
   const ns = placed(env, env.GRANTS);
   return ns.get(ns.idFromName(`grants-${shard}`));
 }

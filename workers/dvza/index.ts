@@ -24,6 +24,7 @@ import { resourceEndpoint } from "./resource.ts";
 import { samlMetadata } from "./saml-metadata.ts";
 import { ownHostnames, recordLapsed } from "./tenants.ts";
 import { tokenEndpoint } from "./token.ts";
+import type { WorkerHandler } from "../shared/ports.ts";
 
 export { AuthorizationSessions } from "../../durable-objects/authorization-sessions.ts";
 export { FhirStore } from "../../durable-objects/fhir-store.ts";
@@ -118,5 +119,5 @@ export default {
   async scheduled(_controller, env, ctx) {
     ctx.waitUntil(refreshDvzaLists(env));
   },
-} satisfies ExportedHandler<Env>;
+} satisfies WorkerHandler<Env>;
 

@@ -6,6 +6,7 @@
 import type { RateLimiter, RateLimitRule } from "../../durable-objects/rate-limiter.ts";
 import { placed } from "../shared/durable/placement.ts";
 import type { Env } from "./env.ts";
+import type { ObjectStub } from "../shared/ports.ts";
 
 export const RULES = {
   /** Front channel, per source address: a Person clicks, a script hammers. */
@@ -56,7 +57,7 @@ interface Lease {
 
 export type Admission = { admitted: true } | { admitted: false; retryAfterSeconds: number };
 
-type LimiterStub = Pick<DurableObjectStub<RateLimiter>, "lease">;
+type LimiterStub = Pick<ObjectStub<RateLimiter>, "lease">;
 
 /**
  * One isolate's leases (SPEC S-3). Requests are admitted from local allowance; only an empty or ended

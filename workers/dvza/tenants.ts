@@ -9,6 +9,7 @@ import type { AangebodenGegevensdienst, Systeemrol, Zorgaanbiederslijst } from "
 import { ISOLATE_TTL_MS, listIndex } from "../shared/lists/store.ts";
 import type { Offering, ZorgaanbiedersIndex } from "../shared/lists/zorgaanbiederslijst.ts";
 import type { Env } from "./env.ts";
+import type { KvStore } from "../shared/ports.ts";
 
 export const GRACE_MS = 3_600_000;
 const LAPSED_KEY = "tenants/lapsed";
@@ -122,7 +123,7 @@ interface CachedTenancy {
   readonly loadedAt: number;
 }
 
-const tenancyCache = new WeakMap<KVNamespace, CachedTenancy>();
+const tenancyCache = new WeakMap<KvStore, CachedTenancy>();
 
 export async function loadTenancy(env: Pick<Env, "LISTS" | "DVZA_HOSTNAMES">, now = Date.now()): Promise<Tenancy | undefined> {
   const zal = await listIndex(env.LISTS, "Zorgaanbiederslijst");

@@ -10,9 +10,10 @@ import { BodyTooLargeError, readTextCapped } from "../shared/http/body.ts";
 import { RELEASES, findRelease, kindOfFileName } from "../shared/lists/catalogue.ts";
 import { log } from "../shared/log.ts";
 import { publish, servedRelease } from "./publication.ts";
+import type { KvStore, WorkerHandler } from "../shared/ports.ts";
 
 export interface Env {
-  LISTS: KVNamespace;
+  LISTS: KvStore;
   /** Secret (wrangler secret put ADMIN_TOKEN). Unset: publishing is disabled. */
   ADMIN_TOKEN?: string;
 }
@@ -106,4 +107,4 @@ app.onError((err) => {
   return plain(500, "internal error");
 });
 
-export default app satisfies ExportedHandler<Env>;
+export default app satisfies WorkerHandler<Env>;

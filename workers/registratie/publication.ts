@@ -10,6 +10,7 @@ import { loadList } from "../shared/lists/load.ts";
 import type { MedMijList } from "../shared/lists/model.ts";
 import { writeOAuthclientlist } from "../shared/lists/oauthclientlist.ts";
 import { writeXml } from "../shared/xml/write.ts";
+import type { KvStore } from "../shared/ports.ts";
 
 export interface PublishedMeta {
   readonly etag: string;
@@ -27,7 +28,7 @@ export function publishedVersionKey(kind: ListKind, release: string): string {
   return `published-version/${kind}/${release}`;
 }
 
-export async function readPublished(kv: KVNamespace, r: ListRelease): Promise<{ xml: string; meta: PublishedMeta } | null> {
+export async function readPublished(kv: KvStore, r: ListRelease): Promise<{ xml: string; meta: PublishedMeta } | null> {
   const { value, metadata } = await kv.getWithMetadata<PublishedMeta>(publishedKey(r.kind, r.release), "text");
   return value !== null && metadata ? { xml: value, meta: metadata } : null;
 }
@@ -37,7 +38,7 @@ interface CachedRelease {
   readonly checkedAt: number;
 }
 
-const served = new WeakMap<KVNamespace, Map<string, CachedRelease>>();
+const served = new WeakMap<KvStore, Map<string, CachedRelease>>();
 /** How long an isolate serves its copy before revalidating it by etag; a publication shows within this time. */
 export const SERVE_TTL_MS = 5_000;
 
@@ -45,7 +46,7 @@ export const SERVE_TTL_MS = 5_000;
  * What the list API serves (L-5): a per-isolate copy of each published release, revalidated by its etag
  * every SERVE_TTL_MS. A new publication is read once per isolate; in between, a request costs no KV read.
  */
-export async function servedRelease(kv: KVNamespace, r: ListRelease, now = Date.now()): Promise<{ xml: string; meta: PublishedMeta } | null> {
+export async function servedRelease(kv: KvStore, r: ListRelease, now = Date.now()): Promise<{ xml: string; meta: PublishedMeta } | null> {
   let m = served.get(kv);
   if (!m) served.set(kv, (m = new Map()));
   const key = publishedKey(r.kind, r.release);
@@ -70,7 +71,7 @@ function deriveOlder(list: MedMijList, r: ListRelease): string {
   return writeXml(writeOAuthclientlist(list, r.release));
 }
 
-export async function publish(kv: KVNamespace, kind: ListKind, xml: string): Promise<PublishResult> {
+export async function publish(kv: KvStore, kind: ListKind, xml: string): Promise<PublishResult> {
   const newest = newestRelease(kind);
   const loaded = loadList(newest, xml);
   if (!loaded.ok) return { ok: false, status: 400, reason: loaded.reason };

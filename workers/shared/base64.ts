@@ -16,7 +16,7 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
  * Strict base64: white space (as XML and PEM wrap it) is ignored, anything else that is not base64
  * is an error rather than silently skipped. Returns undefined for invalid input.
  */
-export function base64Decode(text: string): Uint8Array | undefined {
+export function base64Decode(text: string): Uint8Array<ArrayBuffer> | undefined {
   const s = text.replace(/[\t\n\r ]+/g, "");
   if (!BASE64.test(s)) return undefined;
   const bin = atob(s);
@@ -25,7 +25,7 @@ export function base64Decode(text: string): Uint8Array | undefined {
   return out;
 }
 
-export function base64urlDecode(text: string): Uint8Array | undefined {
+export function base64urlDecode(text: string): Uint8Array<ArrayBuffer> | undefined {
   if (!/^[A-Za-z0-9_-]*$/.test(text)) return undefined;
   const b64 = text.replace(/-/g, "+").replace(/_/g, "/");
   return base64Decode(b64 + "=".repeat((4 - (b64.length % 4)) % 4));

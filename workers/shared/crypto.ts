@@ -23,12 +23,12 @@ export function randomHandle(bytes = 32): string {
   return base64url(crypto.getRandomValues(new Uint8Array(bytes)));
 }
 
-export async function sha256(data: string | Uint8Array): Promise<Uint8Array> {
+export async function sha256(data: string | BufferSource): Promise<Uint8Array> {
   const input = typeof data === "string" ? encoder.encode(data) : data;
   return new Uint8Array(await crypto.subtle.digest("SHA-256", input));
 }
 
-export async function sha256Hex(data: string | Uint8Array): Promise<string> {
+export async function sha256Hex(data: string | BufferSource): Promise<string> {
   return hex(await sha256(data));
 }
 

@@ -15,6 +15,19 @@ export interface TlsClientAuthLike {
   readonly certFingerprintSHA256?: string;
 }
 
+/** The peer's TLS identity as the runtime attaches it to the request it hands a worker: `request.cf.tlsClientAuth`. */
+export interface PeerTls {
+  readonly tlsClientAuth?: TlsClientAuthLike;
+}
+
+/**
+ * `request.cf`: set by the edge, and on Deno by the adapter from the trusted proxy's verdict
+ * (workers/adapter/deno/tls-client-auth.ts). The web-standard Request type has no `cf`; undefined when absent.
+ */
+export function peerTlsOf(request: Request): PeerTls | undefined {
+  return (request as Request & { readonly cf?: PeerTls }).cf;
+}
+
 export interface PeerCertificate {
   /** The single Common Name in the subject (AS-11: the client's hostname). */
   readonly commonName: string;

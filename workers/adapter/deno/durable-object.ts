@@ -31,6 +31,8 @@ export class DurableObject<Env = unknown> {
     this.ctx = ctx;
     this.env = env;
   }
+  /** Called when the object's alarm is due (an object that sets one implements it, as on the edge). */
+  alarm?(): void | Promise<void>;
 }
 
 /** Only objects run on Deno; a WorkerEntrypoint (the local network's mTLS stand-in) has no place here. */

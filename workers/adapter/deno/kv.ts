@@ -6,6 +6,7 @@
  * changes nothing.
  */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
+import type { KvStore } from "../../shared/ports.ts";
 
 type ValueType = "text" | "json";
 
@@ -15,7 +16,7 @@ function decode(value: string | null, type: ValueType | { type?: ValueType } | u
   return t === "json" ? JSON.parse(value) : value;
 }
 
-export class SqliteKv {
+export class SqliteKv implements KvStore {
   readonly #db: DatabaseSync;
   /** Prepared once: every back-channel request reads a list's version (lists/store.ts). */
   readonly #read: StatementSync;
@@ -31,10 +32,15 @@ export class SqliteKv {
     return this.#read.get(key) as { value: string; metadata: string | null } | undefined;
   }
 
+  get(key: string, type?: "text"): Promise<string | null>;
+  get<T>(key: string, type: "json"): Promise<T | null>;
+  get(key: string, type?: ValueType | { type?: ValueType }): Promise<unknown>;
   async get(key: string, type?: ValueType | { type?: ValueType }): Promise<unknown> {
     return decode(this.#row(key)?.value ?? null, type);
   }
 
+  getWithMetadata<M>(key: string, type?: "text"): Promise<{ value: string | null; metadata: M | null }>;
+  getWithMetadata(key: string, type?: ValueType | { type?: ValueType }): Promise<{ value: unknown; metadata: unknown }>;
   async getWithMetadata(key: string, type?: ValueType | { type?: ValueType }): Promise<{ value: unknown; metadata: unknown }> {
     const row = this.#row(key);
     return { value: decode(row?.value ?? null, type), metadata: row?.metadata ? JSON.parse(row.metadata) : null };

@@ -4,6 +4,7 @@
  * published through one Registratie instance is served by all. The same surface as kv.ts. `namespace` keeps roles
  * (and deployments, if one database were ever shared) apart. Nothing single-use is ever here.
  */
+import type { KvStore } from "../../shared/ports.ts";
 import { StoreUnavailable, type Pg } from "./postgres.ts";
 
 type ValueType = "text" | "json";
@@ -21,7 +22,7 @@ function decode(value: string | null, type: ValueType | { type?: ValueType } | u
   return t === "json" ? JSON.parse(value) : value;
 }
 
-export class PgKv {
+export class PgKv implements KvStore {
   constructor(
     private readonly pg: Pg,
     private readonly namespace: string,
@@ -44,10 +45,15 @@ export class PgKv {
     return this.#guard(async () => (await this.#sql<{ value: string; metadata: string | null }[]>`SELECT value, metadata FROM medmij_kv WHERE namespace = ${this.namespace} AND key = ${key}`)[0]);
   }
 
+  get(key: string, type?: "text"): Promise<string | null>;
+  get<T>(key: string, type: "json"): Promise<T | null>;
+  get(key: string, type?: ValueType | { type?: ValueType }): Promise<unknown>;
   async get(key: string, type?: ValueType | { type?: ValueType }): Promise<unknown> {
     return decode((await this.#row(key))?.value ?? null, type);
   }
 
+  getWithMetadata<M>(key: string, type?: "text"): Promise<{ value: string | null; metadata: M | null }>;
+  getWithMetadata(key: string, type?: ValueType | { type?: ValueType }): Promise<{ value: unknown; metadata: unknown }>;
   async getWithMetadata(key: string, type?: ValueType | { type?: ValueType }): Promise<{ value: unknown; metadata: unknown }> {
     const row = await this.#row(key);
     return { value: decode(row?.value ?? null, type), metadata: row?.metadata ? JSON.parse(row.metadata) : null };

@@ -141,9 +141,13 @@ export function serveRequest(n: Node, trust: ProxyTrust, request: Request, peerA
   return Promise.resolve(n.handler.fetch(edge, n.env, context));
 }
 
+/** A connection as the adapter's servers report it: they listen on TCP or on a Unix socket, never on vsock. */
+export type PeerInfo = Deno.ServeHandlerInfo<Deno.NetAddr | Deno.UnixAddr>;
+
 /** The peer of a connection as tls-client-auth.ts names it: its IP address, or `unix` for a Unix socket. */
-export function peerOf(info: Deno.ServeHandlerInfo): string {
-  return info.remoteAddr.transport === "unix" ? UNIX_PEER : info.remoteAddr.hostname;
+export function peerOf(info: PeerInfo): string {
+  const addr = info.remoteAddr;
+  return addr.transport === "tcp" || addr.transport === "udp" ? addr.hostname : UNIX_PEER;
 }
 
 /** The cron trigger's work (L-3, L-4), awaited to the end: what the handler hands to waitUntil included. */
@@ -188,7 +192,7 @@ if (import.meta.main) {
     await purge();
     Deno.cron(`${role} purge`, "*/15 * * * *", purge);
   }
-  const handler = (request: Request, info: Deno.ServeHandlerInfo) => serveRequest(n, trust, request, peerOf(info));
+  const handler = (request: Request, info: PeerInfo) => serveRequest(n, trust, request, peerOf(info));
   if (vars.LISTEN_SOCKET) {
     Deno.serve({ path: vars.LISTEN_SOCKET, onListen: () => console.log(JSON.stringify({ level: "info", event: "deno.listening", role, socket: vars.LISTEN_SOCKET })) }, handler);
   } else {

@@ -10,6 +10,7 @@ import { placed } from "../../shared/durable/placement.ts";
 import { clearHostCookie, hostCookie, readCookie } from "../../shared/http/cookies.ts";
 import { hashHandleSync, shardCountOf } from "../../shared/shard.ts";
 import type { Env } from "../env.ts";
+import type { ObjectStub } from "../../shared/ports.ts";
 
 export const LOGIN_COOKIE = "__Host-pgo-login";
 const LOGIN_COOKIE_MAX_AGE_S = 15 * 60;
@@ -46,7 +47,7 @@ export async function browserBinding(request: Request, create: boolean): Promise
 
 export const clearBrowserBinding = (): string => clearHostCookie(LOGIN_COOKIE);
 
-function shardOf(env: CeremonyEnv, bindingHash: string): DurableObjectStub<LoginCeremonies> {
+function shardOf(env: CeremonyEnv, bindingHash: string): ObjectStub<LoginCeremonies> {
   const ns = placed(env, env.CEREMONIES);
   return ns.get(ns.idFromName(`ceremonies-${hashHandleSync(bindingHash, shardCountOf(env.SESSION_SHARDS)).shard}`));
 }

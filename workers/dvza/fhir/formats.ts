@@ -41,7 +41,7 @@ export async function readBody(request: Request, format: FhirFormat, maxBytes: n
 export async function rawBinary(read: Response): Promise<Response> {
   const binary = parseFhirJson(await read.text()) as { contentType?: unknown; content?: unknown };
   if (typeof binary.contentType !== "string" || typeof binary.content !== "string") return outcome(404, "not-found", "this Binary holds no document");
-  let bytes: Uint8Array;
+  let bytes: Uint8Array<ArrayBuffer>;
   try {
     bytes = Uint8Array.from(atob(binary.content), (ch) => ch.charCodeAt(0));
   } catch {

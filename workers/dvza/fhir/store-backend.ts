@@ -12,6 +12,7 @@ import type { FhirBackend, FhirCall, GegevensdienstView, Submission } from "./ba
 import { BSN_SYSTEM } from "../../fhir/bsn.ts";
 import { fhirResponse, fhirTextResponse, outcome } from "./outcome.ts";
 import { admitSubmission, bindToPerson, type SubmittedEntry } from "./submission.ts";
+import type { ObjectNamespace, ObjectStub } from "../../shared/ports.ts";
 
 const DEFAULT_COUNT = 50;
 const MAX_COUNT = 500;
@@ -43,9 +44,9 @@ const etag = (t: StoredText) => `W/"${t.version}"`;
 const location = (call: FhirCall, t: { type: string; id: string; version?: number }) => `${call.base}/${t.type}/${t.id}${t.version ? `/_history/${t.version}` : ""}`;
 
 export class StoreBackend implements FhirBackend {
-  constructor(private readonly namespace: DurableObjectNamespace<FhirStore>) {}
+  constructor(private readonly namespace: ObjectNamespace<FhirStore>) {}
 
-  private store(call: FhirCall): DurableObjectStub<FhirStore> {
+  private store(call: FhirCall): ObjectStub<FhirStore> {
     return this.namespace.get(this.namespace.idFromName(call.grant.zorgaanbieder));
   }
 

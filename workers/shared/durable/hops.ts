@@ -3,6 +3,8 @@
  * edge every round trip is a network hop to wherever the object lives). Counting is off unless a
  * deployment turns it on (METRICS_TOKEN): then each stub's method calls are counted.
  */
+import type { ObjectId } from "../ports.ts";
+
 export interface HopCounters {
   requests: number;
   doCalls: number;
@@ -38,13 +40,13 @@ function countingStub<S extends object>(stub: S): S {
 }
 
 /** A namespace whose stubs count their calls (only built while counting is on). */
-export function countingNamespace<N extends { get(id: DurableObjectId, options?: unknown): object }>(namespace: N): N {
+export function countingNamespace<N extends { get(id: ObjectId, options?: unknown): object }>(namespace: N): N {
   return new Proxy(namespace, {
     get(target, prop) {
       const value = Reflect.get(target, prop) as unknown;
       if (typeof value !== "function") return value;
       if (prop !== "get") return (value as (...a: unknown[]) => unknown).bind(target);
-      return (...args: [DurableObjectId, unknown?]) => countingStub(Reflect.apply(value as (...a: unknown[]) => object, target, args));
+      return (...args: [ObjectId, unknown?]) => countingStub(Reflect.apply(value as (...a: unknown[]) => object, target, args));
     },
   });
 }

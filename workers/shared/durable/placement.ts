@@ -10,6 +10,7 @@
  * (minutes) simply expire; the DVP's PersonStore and AuditLog must be migrated (README, "Data residency").
  */
 import { countingNamespace, isCounting } from "./hops.ts";
+import type { ObjectNamespace } from "../ports.ts";
 
 export type Jurisdiction = "eu" | "none";
 
@@ -28,11 +29,11 @@ export function jurisdictionOf(env: PlacementEnv): Jurisdiction {
 const placedCache = new WeakMap<object, { jurisdiction: Jurisdiction; counting: boolean; namespace: unknown }>();
 
 /** The namespace restricted to the deployment's jurisdiction; computed once per isolate and binding. */
-export function placed<T extends Rpc.DurableObjectBranded | undefined>(env: PlacementEnv, namespace: DurableObjectNamespace<T>): DurableObjectNamespace<T> {
+export function placed<T>(env: PlacementEnv, namespace: ObjectNamespace<T>): ObjectNamespace<T> {
   const jurisdiction = jurisdictionOf(env);
   const counting = isCounting();
   const hit = placedCache.get(namespace);
-  if (hit && hit.jurisdiction === jurisdiction && hit.counting === counting) return hit.namespace as DurableObjectNamespace<T>;
+  if (hit && hit.jurisdiction === jurisdiction && hit.counting === counting) return hit.namespace as ObjectNamespace<T>;
   const inJurisdiction = jurisdiction === "eu" ? namespace.jurisdiction("eu") : namespace;
   const inPlace = counting ? countingNamespace(inJurisdiction) : inJurisdiction;
   placedCache.set(namespace, { jurisdiction, counting, namespace: inPlace });

@@ -10,6 +10,7 @@ import { type ListKind, fileNameOf, findRelease } from "./catalogue.ts";
 import { judgeFreshness } from "./freshness.ts";
 import { loadList } from "./load.ts";
 import { readStored, writeStored } from "./store.ts";
+import type { KvStore } from "../ports.ts";
 
 export interface RefreshTarget {
   readonly kind: ListKind;
@@ -17,7 +18,7 @@ export interface RefreshTarget {
 }
 
 export interface RefreshDeps {
-  readonly kv: KVNamespace;
+  readonly kv: KvStore;
   /** Base URL of MedMij Registratie, e.g. https://registratie.medmij.nl */
   readonly registratieUrl: string;
   readonly fetch: (request: Request) => Promise<Response>;
@@ -111,6 +112,6 @@ export async function refreshAll(targets: readonly RefreshTarget[], deps: Refres
   return Promise.all(targets.map((t) => refreshList(t, deps)));
 }
 
-export async function readStatus(kv: KVNamespace, kind: ListKind): Promise<RefreshOutcome | null> {
+export async function readStatus(kv: KvStore, kind: ListKind): Promise<RefreshOutcome | null> {
   return kv.get<RefreshOutcome>(statusKey(kind), "json");
 }

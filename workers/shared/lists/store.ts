@@ -9,6 +9,7 @@ import type { ListOfKind } from "./model.ts";
 import { OAuthclientIndex } from "./oauthclientlist.ts";
 import { WhitelistIndex } from "./whitelist.ts";
 import { ZorgaanbiedersIndex } from "./zorgaanbiederslijst.ts";
+import type { KvStore } from "../ports.ts";
 
 export interface StoredList<K extends ListKind = ListKind> {
   readonly list: ListOfKind<K>;
@@ -50,19 +51,19 @@ interface Cached {
 }
 
 // Keyed by KV namespace so two workers sharing an isolate in tests never see each other's lists.
-const cache = new WeakMap<KVNamespace, Map<ListKind, Cached>>();
+const cache = new WeakMap<KvStore, Map<ListKind, Cached>>();
 
-function cacheFor(kv: KVNamespace): Map<ListKind, Cached> {
+function cacheFor(kv: KvStore): Map<ListKind, Cached> {
   let m = cache.get(kv);
   if (!m) cache.set(kv, (m = new Map()));
   return m;
 }
 
-export async function readStored<K extends ListKind>(kv: KVNamespace, kind: K): Promise<StoredList<K> | null> {
+export async function readStored<K extends ListKind>(kv: KvStore, kind: K): Promise<StoredList<K> | null> {
   return kv.get<StoredList<K>>(listKey(kind), "json");
 }
 
-export async function writeStored<K extends ListKind>(kv: KVNamespace, stored: StoredList<K>): Promise<void> {
+export async function writeStored<K extends ListKind>(kv: KvStore, stored: StoredList<K>): Promise<void> {
   await kv.put(listKey(stored.list.kind), JSON.stringify(stored));
   // The version after the list: whoever sees the new version finds the new list (or revalidates again).
   await kv.put(versionKey(stored.list.kind), stored.sha256);
@@ -76,7 +77,7 @@ export async function writeStored<K extends ListKind>(kv: KVNamespace, stored: S
  * parsed list is trusted for ISOLATE_TTL_MS, then revalidated by its version (a few bytes); the list itself is
  * read and parsed again only when it changed.
  */
-export async function listIndex<K extends ListKind>(kv: KVNamespace, kind: K): Promise<IndexOf[K] | undefined> {
+export async function listIndex<K extends ListKind>(kv: KvStore, kind: K): Promise<IndexOf[K] | undefined> {
   const m = cacheFor(kv);
   const hit = m.get(kind);
   const now = Date.now();

@@ -109,7 +109,7 @@ function inclusivePrefixes(method: XmlElement): string[] | "invalid" {
   return (attribute(inc, "PrefixList") ?? "").split(/\s+/).filter((p) => p !== "");
 }
 
-const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
+const bytes = (s: string) => new TextEncoder().encode(s);
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;

@@ -61,7 +61,7 @@ function oaepKey(pkcs8Pem: string, hash: string): Promise<CryptoKey> {
   return key;
 }
 
-function cipherValue(parent: XmlElement): Uint8Array {
+function cipherValue(parent: XmlElement): Uint8Array<ArrayBuffer> {
   const data = onlyChild(parent, XENC_NS, "CipherData");
   if (childrenNamed(data, XENC_NS, "CipherReference").length > 0) throw new DecryptionError("CipherReference is not supported");
   const value = base64Decode(textOnly(onlyChild(data, XENC_NS, "CipherValue")));
@@ -100,7 +100,7 @@ function encryptedKeyOf(encryptedData: XmlElement, container: XmlElement): XmlEl
   return beside[0]!;
 }
 
-async function decryptContent(alg: { name: "AES-GCM" | "AES-CBC"; bits: number }, rawKey: Uint8Array, data: Uint8Array): Promise<Uint8Array> {
+async function decryptContent(alg: { name: "AES-GCM" | "AES-CBC"; bits: number }, rawKey: Uint8Array<ArrayBuffer>, data: Uint8Array<ArrayBuffer>): Promise<Uint8Array> {
   if (rawKey.length * 8 !== alg.bits) throw new DecryptionError("the content key has the wrong length");
   const key = await crypto.subtle.importKey("raw", rawKey, { name: alg.name }, false, ["encrypt", "decrypt"]);
   if (alg.name === "AES-GCM") {
@@ -140,7 +140,7 @@ export async function decryptElement(container: XmlElement, privateKeyPem: strin
 
     const encryptedKey = encryptedKeyOf(encryptedData, container);
     const hash = oaepHash(onlyChild(encryptedKey, XENC_NS, "EncryptionMethod"));
-    let rawKey: Uint8Array;
+    let rawKey: Uint8Array<ArrayBuffer>;
     try {
       rawKey = new Uint8Array(await crypto.subtle.decrypt({ name: "RSA-OAEP" }, await oaepKey(privateKeyPem, hash), cipherValue(encryptedKey)));
     } catch (e) {

@@ -15,6 +15,7 @@
 import { rsaSigningKey } from "../../../shared/xml/dsig.ts";
 import { minimumLevel, type Level } from "../levels.ts";
 import { readIdpMetadata, type IdpMetadata } from "./metadata.ts";
+import type { ServiceBinding } from "../../../shared/ports.ts";
 
 export interface SamlEnv {
   readonly SAML_SP_ENTITY_ID?: string;
@@ -23,7 +24,7 @@ export interface SamlEnv {
   readonly SAML_SP_ENCRYPTION_KEY?: string;
   readonly SAML_SP_ENCRYPTION_CERT?: string;
   readonly DIGID_IDP_METADATA?: string;
-  readonly DIGID_MTLS?: Fetcher;
+  readonly DIGID_MTLS?: ServiceBinding;
   readonly AUTHN_MIN_LEVEL?: string;
   readonly DIGID_TIMEOUT_MS?: string;
 }

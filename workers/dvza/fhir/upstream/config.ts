@@ -22,11 +22,12 @@
 import { log } from "../../../shared/log.ts";
 import { searchParameter } from "../../../fhir/parameters.ts";
 import { BSN_SYSTEM } from "./compartment.ts";
+import type { ServiceBinding } from "../../../shared/ports.ts";
 
 export type UpstreamAuth =
   | { readonly type: "none" }
   | { readonly type: "bearer"; readonly token: string }
-  | { readonly type: "mtls"; readonly fetcher: Fetcher }
+  | { readonly type: "mtls"; readonly fetcher: ServiceBinding }
   | { readonly type: "client_credentials"; readonly tokenUrl: string; readonly clientId: string; readonly secret: string; readonly scope: string | undefined };
 
 export interface UpstreamSettings {
@@ -73,7 +74,7 @@ function auth(raw: unknown, env: Record<string, unknown>): UpstreamAuth | string
       return token ? { type: "bearer", token } : `bearer: secretBinding '${String(a.secretBinding)}' names no secret`;
     }
     case "mtls": {
-      const f = typeof a.binding === "string" ? (env[a.binding] as Fetcher | undefined) : undefined;
+      const f = typeof a.binding === "string" ? (env[a.binding] as ServiceBinding | undefined) : undefined;
       return f && typeof f.fetch === "function" ? { type: "mtls", fetcher: f } : `mtls: binding '${String(a.binding)}' is not an mtls_certificates binding`;
     }
     case "client_credentials": {
