@@ -73,7 +73,7 @@ function dvp(name, hostname, organisatienaam) {
       // X-9: test Persons beside passkeys (development only); PASSKEY_ORIGINS is added once the port is known.
       bindings: { REGISTRATIE_URL: `https://${HOSTS.registratie}`, DVP_HOSTNAME: hostname, DVP_NAME: organisatienaam, DO_JURISDICTION: "none", PGO_LOGIN: "test-persons,passkey" },
       kvNamespaces: { LISTS: `${name}-lists` },
-      durableObjects: { PERSONS: sqlite("PersonStore"), AUDIT: sqlite("AuditLog"), SESSIONS: sqlite("DvpSessions"), CEREMONIES: sqlite("LoginCeremonies"), ACCOUNTS: sqlite("PgoAccounts") },
+      durableObjects: { PERSONS: sqlite("PersonStore"), AUDIT: sqlite("AuditLog"), SESSIONS: sqlite("DvpSessions"), CEREMONIES: sqlite("LoginCeremonies"), ACCOUNTS: sqlite("PgoAccounts"), RATE_LIMITER: sqlite("RateLimiter") },
       // The DVP's client certificate: its back-channel requests leave through the network's mTLS entrypoint.
       serviceBindings: { MTLS: { name: "local-network", entrypoint: "MutualTls", props: { clientHostname: hostname } } },
     },

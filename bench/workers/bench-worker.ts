@@ -18,7 +18,7 @@ import type { RateLimiter } from "../../durable-objects/rate-limiter.ts";
 import { searchsetText } from "../../workers/fhir/bundles.ts";
 import { parseSearch } from "../../workers/fhir/search/parse.ts";
 import { drawTokenForShard, grantStub, introspectToken, shardCount } from "../../workers/dvza/grants.ts";
-import { RateLeases } from "../../workers/dvza/rate-limit.ts";
+import { RateLeases } from "../../workers/shared/rate-limit.ts";
 import { endpointId, loadTenancy } from "../../workers/dvza/tenants.ts";
 import { randomHandle } from "../../workers/shared/crypto.ts";
 import { readTextCapped } from "../../workers/shared/http/body.ts";

@@ -31,13 +31,18 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-/** A browser at the PGO: a cookie jar for its host, requests straight into the worker. */
+let browsers = 0;
+
+/** A browser at the PGO: a cookie jar for its host, requests straight into the worker, from an address of its own. */
 class Pgo {
   private readonly jar = new Map<string, string>();
+  /** What the edge sets as cf-connecting-ip (S-3: login starts are limited per address). */
+  readonly address = `198.51.100.${++browsers % 250}`;
   constructor(readonly env: Env = { ...base, PGO_LOGIN: "passkey" }) {}
 
   async fetch(path: string, init: RequestInit = {}): Promise<Response> {
     const headers = new Headers(init.headers);
+    if (!headers.has("cf-connecting-ip")) headers.set("cf-connecting-ip", this.address);
     if (this.jar.size) headers.set("cookie", [...this.jar].map(([k, v]) => `${k}=${v}`).join("; "));
     const res = await worker.fetch(new Request(`${ORIGIN}${path}`, { ...init, headers, redirect: "manual" }), this.env, ctx);
     for (const line of res.headers.getAll("set-cookie")) {
@@ -341,6 +346,7 @@ describe("X-5, P-2: accounts live in the EU, and end with the service", () => {
       AUDIT: euOnly(base.AUDIT, "AUDIT", seen),
       CEREMONIES: euOnly(base.CEREMONIES, "CEREMONIES", seen),
       ACCOUNTS: euOnly(base.ACCOUNTS, "ACCOUNTS", seen),
+      RATE_LIMITER: euOnly(base.RATE_LIMITER, "RATE_LIMITER", seen),
     };
     const pgo = new Pgo(euEnv);
     const auth = await SoftAuthenticator.create();
@@ -361,7 +367,7 @@ describe("X-5, P-2: accounts live in the EU, and end with the service", () => {
     // The log stays for its retention (LOG-2).
     const log = await base.AUDIT.get(base.AUDIT.idFromName(auth.userHandle)).entries();
     expect(log.map((e) => e.action)).toContain("beeindigen");
-    expect([...seen.keys()].sort()).toEqual(["ACCOUNTS", "AUDIT", "CEREMONIES", "PERSONS", "SESSIONS"]);
+    expect([...seen.keys()].sort()).toEqual(["ACCOUNTS", "AUDIT", "CEREMONIES", "PERSONS", "RATE_LIMITER", "SESSIONS"]);
     expect([...seen.values()].flat().every((j) => j === "eu")).toBe(true);
   });
 });
@@ -376,5 +382,23 @@ describe("X-9, S-3: nothing secret in the logs", () => {
     const all = [...lines, ...warned.map((w) => JSON.stringify(w))].join("\n");
     expect(all).toMatch(/passkey.refused/);
     for (const secret of [options.challenge, auth.id, auth.userHandle]) expect(all).not.toContain(secret);
+  });
+});
+
+describe("X-9, S-3: starting a login ceremony is limited per source address", () => {
+  it("20 starts at once from one address, then 429 with Retry-After before any ceremony is stored; another address is not affected", async () => {
+    const from = (address: string) => ({ "cf-connecting-ip": address });
+    const pgo = new Pgo();
+    const statuses: number[] = [];
+    for (let i = 0; i < 20; i++) statuses.push((await pgo.json("/passkey/login/options", {}, from("203.0.113.7"))).status);
+    expect(statuses).toEqual(Array(20).fill(200));
+    const refused = await pgo.json("/passkey/register/options", { naam: "Sanne Visser" }, from("203.0.113.7"));
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    expect(refused.headers.get("cache-control")).toBe("no-store");
+    expect(((await refused.json()) as { error: string }).error).toMatch(/^Te veel pogingen/);
+    expect(warned.some((w) => w.event === "login.rate_limited" && !JSON.stringify(w).includes("203.0.113.7"))).toBe(true);
+    // Another Person's address starts as usual.
+    expect((await new Pgo().json("/passkey/login/options", {}, from("203.0.113.8"))).status).toBe(200);
   });
 });

@@ -1,5 +1,5 @@
 /**
- * S-3 with leases (workers/dvza/rate-limit.ts): the RateLimiter Durable Object stays the authority, isolates
+ * S-3 with leases (workers/shared/rate-limit.ts): the RateLimiter Durable Object stays the authority, isolates
  * lease small batches of allowance. Several lease holders (standing in for isolates) hammer one key of the
  * real RateLimiter: what they admit together never exceeds the bucket (burst + rate × time) plus what is out
  * on lease, a refusal's Retry-After is enough to be admitted again, and a single holder makes few round trips.
@@ -8,7 +8,7 @@ import { abortAllDurableObjects, env } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { RateLimitRule } from "../../durable-objects/rate-limiter.ts";
 import type { Env } from "../../workers/dvza/env.ts";
-import { LEASE_TTL_MS, RateLeases, leaseSize } from "../../workers/dvza/rate-limit.ts";
+import { LEASE_TTL_MS, RateLeases, leaseSize } from "../../workers/shared/rate-limit.ts";
 
 const dvzaEnv = env as unknown as Env;
 const RULE: RateLimitRule = { ratePerSecond: 20, burst: 10 };

@@ -3,6 +3,7 @@ import type { DvpSessions } from "../../durable-objects/dvp-sessions.ts";
 import type { LoginCeremonies } from "../../durable-objects/login-ceremonies.ts";
 import type { PersonStore } from "../../durable-objects/person-store.ts";
 import type { PgoAccounts } from "../../durable-objects/pgo-accounts.ts";
+import type { RateLimiter } from "../../durable-objects/rate-limiter.ts";
 import type { OidcClientEnv } from "../shared/oidc/settings.ts";
 import type { KvStore, ObjectNamespace, ServiceBinding } from "../shared/ports.ts";
 
@@ -16,6 +17,10 @@ export interface Env extends OidcClientEnv {
   CEREMONIES: ObjectNamespace<LoginCeremonies>;
   /** X-9: the PGO's own Person accounts and their passkeys. */
   ACCOUNTS: ObjectNamespace<PgoAccounts>;
+  /** X-9, S-3: the rate state of login ceremony starts, per source address (login/rate-limit.ts). */
+  RATE_LIMITER: ObjectNamespace<RateLimiter>;
+  /** S-3: `{"login":{"ratePerSecond":..,"burst":..}}` tunes the login start limit (shared/rate-limit.ts ruleFrom). */
+  RATE_LIMITS?: string;
   /**
    * Back-channel fetcher presenting the DVP's PKIoverheid server certificate as TLS client
    * certificate (SPEC S-2): a Workers `mtls_certificates` binding in production.

@@ -35,6 +35,7 @@ import { csrfOk, readForm, type Ctx, type DvpApp } from "./http.ts";
 import { loginConfig, misconfiguredPage } from "./login/config.ts";
 import { oidcLoginRoutes } from "./login/oidc.ts";
 import { loginPage, PASSKEY_SCRIPT_PATH } from "./login/pages.ts";
+import { CEREMONY_STARTS, loginStartLimit } from "./login/rate-limit.ts";
 import { welcome } from "./login/welcome.ts";
 import { parseMeasurement } from "./measurement.ts";
 import { dashboard, endPage, handoffPage, type OfferingView } from "./pages.ts";
@@ -55,6 +56,7 @@ export { DvpSessions } from "../../durable-objects/dvp-sessions.ts";
 export { LoginCeremonies } from "../../durable-objects/login-ceremonies.ts";
 export { PersonStore } from "../../durable-objects/person-store.ts";
 export { PgoAccounts } from "../../durable-objects/pgo-accounts.ts";
+export { RateLimiter } from "../../durable-objects/rate-limiter.ts";
 export type { Env } from "./env.ts";
 
 /** L-3/L-4: the lists a DVP needs, refreshed by the cron trigger. */
@@ -93,6 +95,7 @@ app.post("/login", async (c) => {
   return new Response(null, { status: 303, headers });
 });
 
+for (const start of CEREMONY_STARTS) app.use(start.path, loginStartLimit(start.json));
 passkeyLoginRoutes(app);
 oidcLoginRoutes(app);
 

@@ -1,6 +1,6 @@
 /**
  * The RateLimiter in PostgreSQL (GRANTS_BACKEND=postgres): one bucket per key and endpoint class that every
- * instance on every host leases from (SPEC S-3), with the lease scheme of workers/dvza/rate-limit.ts unchanged:
+ * instance on every host leases from (SPEC S-3), with the lease scheme of workers/shared/rate-limit.ts unchanged:
  * an instance leases a small batch of allowance, spends it locally and gives back what it did not use, so the
  * store sees about one call per key per instance per second, not one per request.
  *

@@ -110,6 +110,7 @@ export async function node(role: Role, vars: Vars): Promise<Node> {
     bind("AUDIT", dvp.AuditLog as never);
     bind("CEREMONIES", dvp.LoginCeremonies as never);
     bind("ACCOUNTS", dvp.PgoAccounts as never);
+    bind("RATE_LIMITER", dvp.RateLimiter as never);
     const { peerAllowed } = await import("../../dvp/peer.ts");
     const mtls = mtlsFetcher(vars, (uri) => peerAllowed(env as never, uri));
     env.MTLS = mtls;

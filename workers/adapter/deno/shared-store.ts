@@ -3,7 +3,7 @@
  * role, so that any instance on any host serves any request (SPEC AS-10, X-6):
  *
  *   DVZA         GRANTS (codes, tokens), SESSIONS (authorization sessions), RATE_LIMITER (rate state), LISTS
- *   DVP          SESSIONS (sessions and OAuth flows), CEREMONIES (login state), LISTS
+ *   DVP          SESSIONS (sessions and OAuth flows), CEREMONIES (login state), RATE_LIMITER (login starts), LISTS
  *   Registratie  LISTS (the published releases)
  *
  * The other objects stay in the instance's SQLite files (serve.ts): the FhirStore (store mode: feed every
@@ -51,7 +51,7 @@ export async function openSharedStore(role: SharedRole, vars: SharedStoreVars): 
     role === "dvza"
       ? { GRANTS: pgGrantNamespace(pg, commit), SESSIONS: pgAuthorizationSessions(pg), RATE_LIMITER: pgRateLimiter(pg) }
       : role === "dvp"
-        ? { SESSIONS: pgDvpSessions(pg), CEREMONIES: pgLoginCeremonies(pg) }
+        ? { SESSIONS: pgDvpSessions(pg), CEREMONIES: pgLoginCeremonies(pg), RATE_LIMITER: pgRateLimiter(pg) }
         : {};
   return {
     pg,
@@ -62,7 +62,7 @@ export async function openSharedStore(role: SharedRole, vars: SharedStoreVars): 
       try {
         if (role === "dvza") await purgeGrants(pg.sql);
         if (role !== "registratie") await purgeSessions(pg.sql);
-        if (role === "dvza") await purgeRate(pg.relaxed);
+        if (role !== "registratie") await purgeRate(pg.relaxed);
       } catch (e) {
         pg.failed(e);
         throw new StoreUnavailable(e);
