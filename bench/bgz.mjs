@@ -5,7 +5,7 @@ import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { NICTIZ_DIR } from "../scripts/nictiz-load.mjs";
 import { encodeRequestUrl, loadQualificationTokens, loadTestScript } from "../test/testscript/index.mjs";
-import { percentile, request } from "./http.mjs";
+import { closedLoop, request } from "./http.mjs";
 
 const SCRIPT = `${NICTIZ_DIR}BgZ-3-0/MedMij/Cert/XIS-Server/medmij-bgz-xis-1-1-serve-bgz-json.xml`;
 const CERT = { "x-local-network-client-cert": "dvp.gezondheidskluis.localhost" };
@@ -41,44 +41,16 @@ export function heaviestQuery(queries) {
  */
 export async function collections({ port, host, base, tokens, users, seconds, format, queries }) {
   const accept = format === "xml" ? "application/fhir+xml" : "application/fhir+json";
-  const latencies = [];
-  let errors = 0;
-  let requests = 0;
-  const firstErrors = [];
-  const start = performance.now();
-  const end = Date.now() + seconds * 1000;
-  await Promise.all(
-    Array.from({ length: users }, async (_, u) => {
-      const authorization = `Bearer ${tokens[u % tokens.length]}`;
-      while (Date.now() < end) {
-        const t0 = performance.now();
-        let ok = true;
-        for (const q of queries) {
-          const r = await request(port, host, `${base}/${q}`, { headers: { ...CERT, authorization, accept, "medmij-request-id": randomUUID() } });
-          requests++;
-          const searchset = format === "xml" ? r.body.includes('<type value="searchset"/>') : r.body.includes('"searchset"');
-          if (r.status !== 200 || !searchset) {
-            ok = false;
-            if (firstErrors.length < 3) firstErrors.push(`${q}: HTTP ${r.status} ${r.body.slice(0, 120)}`);
-            break;
-          }
-        }
-        if (ok) latencies.push(performance.now() - t0);
-        else errors++;
-      }
-    }),
-  );
-  const elapsed = (performance.now() - start) / 1000;
-  latencies.sort((a, b) => a - b);
-  return {
-    rps: latencies.length / elapsed,
-    collections: latencies.length,
-    httpRequestsPerSecond: requests / elapsed,
-    p50: Math.round(percentile(latencies, 50)),
-    p99: Math.round(percentile(latencies, 99)),
-    requests: latencies.length,
-    errors,
-    non2xx: 0,
-    ...(firstErrors.length ? { firstErrors } : {}),
-  };
+  const { runs, ...r } = await closedLoop(users, seconds, async (u) => {
+    const authorization = `Bearer ${tokens[u % tokens.length]}`;
+    let made = 0;
+    for (const q of queries) {
+      const res = await request(port, host, `${base}/${q}`, { headers: { ...CERT, authorization, accept, "medmij-request-id": randomUUID() } });
+      made++;
+      const searchset = format === "xml" ? res.body.includes('<type value="searchset"/>') : res.body.includes('"searchset"');
+      if (res.status !== 200 || !searchset) throw Object.assign(new Error(`${q}: HTTP ${res.status} ${res.body.slice(0, 120)}`), { requests: made });
+    }
+    return made;
+  });
+  return { ...r, collections: runs };
 }

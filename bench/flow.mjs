@@ -1,7 +1,7 @@
 // One complete authorization run as a Person's browser plus a DVP Server would do it, against the
 // local network: authorize -> DigiD simulator -> consent -> token (mTLS stand-in) -> resource.
 import { randomUUID } from "node:crypto";
-import { Jar, percentile, request } from "./http.mjs";
+import { Jar, closedLoop, request } from "./http.mjs";
 
 const UMC = "umcharderwijk.zorgbridge.localhost";
 const DIGID = "digid.medmij.localhost";
@@ -52,30 +52,7 @@ export async function fullFlow(port, bsn = "999990019") {
  * flows/s, p50/p99 (ms) and the errors (the first three said).
  */
 export async function runFlows(port, users, seconds) {
-  const latencies = [];
-  let errors = 0;
-  let httpRequests = 0;
-  const firstErrors = [];
-  const start = performance.now();
-  const end = Date.now() + seconds * 1000;
   const bsns = ["999990019", "999990020", "999990032"];
-  await Promise.all(
-    Array.from({ length: users }, async (_, u) => {
-      while (Date.now() < end) {
-        const t0 = performance.now();
-        try {
-          const made = await fullFlow(port, bsns[u % bsns.length]);
-          httpRequests += made;
-          latencies.push(performance.now() - t0);
-        } catch (e) {
-          errors++;
-          if (firstErrors.length < 3) firstErrors.push(e.message);
-        }
-      }
-    }),
-  );
-  // Flows started before the end are completed: the rate is over the time it all took.
-  const elapsed = (performance.now() - start) / 1000;
-  latencies.sort((a, b) => a - b);
-  return { rps: latencies.length / elapsed, flows: latencies.length, httpRequestsPerSecond: httpRequests / elapsed, p50: Math.round(percentile(latencies, 50)), p99: Math.round(percentile(latencies, 99)), requests: latencies.length, errors, non2xx: 0, ...(firstErrors.length ? { firstErrors } : {}) };
+  const { runs, ...r } = await closedLoop(users, seconds, (u) => fullFlow(port, bsns[u % bsns.length]));
+  return { ...r, flows: runs };
 }

@@ -46,3 +46,38 @@ export function percentile(sorted, p) {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
+
+/**
+ * `users` closed loops for `seconds`, each running `once(u)` again as soon as it settles; `once` answers the HTTP
+ * requests it made and throws (an Error with the reason) when the run failed. What the bench reports: runs/s over
+ * the whole time (runs started before the end complete), p50/p99 of the successful ones in ms, errors (the first
+ * three said) and HTTP requests per second.
+ */
+export async function closedLoop(users, seconds, once) {
+  const latencies = [];
+  let errors = 0;
+  let httpRequests = 0;
+  const firstErrors = [];
+  const start = performance.now();
+  const end = Date.now() + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: users }, async (_, u) => {
+      while (Date.now() < end) {
+        const t0 = performance.now();
+        try {
+          // Not `httpRequests += await …`: that reads the sum before the await, and the loops would overwrite each other.
+          const made = await once(u);
+          httpRequests += made;
+          latencies.push(performance.now() - t0);
+        } catch (e) {
+          errors++;
+          if (firstErrors.length < 3) firstErrors.push(e.message);
+          if (e.requests) httpRequests += e.requests;
+        }
+      }
+    }),
+  );
+  const elapsed = (performance.now() - start) / 1000;
+  latencies.sort((a, b) => a - b);
+  return { rps: latencies.length / elapsed, runs: latencies.length, httpRequestsPerSecond: httpRequests / elapsed, p50: Math.round(percentile(latencies, 50)), p99: Math.round(percentile(latencies, 99)), requests: latencies.length, errors, non2xx: 0, ...(firstErrors.length ? { firstErrors } : {}) };
+}
