@@ -94,6 +94,20 @@ export function ruleFrom(tuning: string | undefined, cls: string, fallback: Rate
   return fallback;
 }
 
+/** Whether the RateLimiter of `cls:key` admits one more request now (through this isolate's lease). */
+export function admission(
+  env: { RATE_LIMITER: ObjectNamespace<RateLimiter>; DO_JURISDICTION?: string; DEPLOYMENT_ENV?: string },
+  cls: string,
+  key: string,
+  rule: RateLimitRule,
+): Promise<Admission> {
+  const stub = () => {
+    const ns = placed(env, env.RATE_LIMITER);
+    return ns.get(ns.idFromName(`${cls}:${key}`));
+  };
+  return isolateLeases.admit(stub, cls, key, rule);
+}
+
 /** undefined when allowed; otherwise the 429 to send (RFC 6585 §4, Retry-After in seconds). */
 export async function limitedBy(
   env: { RATE_LIMITER: ObjectNamespace<RateLimiter>; DO_JURISDICTION?: string; DEPLOYMENT_ENV?: string },
@@ -101,11 +115,7 @@ export async function limitedBy(
   key: string,
   rule: RateLimitRule,
 ): Promise<Response | undefined> {
-  const stub = () => {
-    const ns = placed(env, env.RATE_LIMITER);
-    return ns.get(ns.idFromName(`${cls}:${key}`));
-  };
-  const decision = await isolateLeases.admit(stub, cls, key, rule);
+  const decision = await admission(env, cls, key, rule);
   if (decision.admitted) return undefined;
   return new Response("Too Many Requests\n", {
     status: 429,

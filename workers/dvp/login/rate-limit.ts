@@ -7,7 +7,7 @@ import type { MiddlewareHandler } from "hono";
 import type { RateLimitRule } from "../../../durable-objects/rate-limiter.ts";
 import { errorPage } from "../../shared/html/page.ts";
 import { log } from "../../shared/log.ts";
-import { limitedBy, ruleFrom, sourceAddress } from "../../shared/rate-limit.ts";
+import { admission, ruleFrom, sourceAddress } from "../../shared/rate-limit.ts";
 import { jsonAnswer, type DvpApp } from "../http.ts";
 
 /** 20 starts at once, then one every 5 seconds, per source address. */
@@ -23,10 +23,9 @@ export const CEREMONY_STARTS: readonly { path: string; json: boolean }[] = [
 export function loginStartLimit(json: boolean): MiddlewareHandler<DvpApp> {
   return async (c, next) => {
     if (c.req.method !== "POST") return next();
-    const limited = await limitedBy(c.env, "login", sourceAddress(c.req.raw), ruleFrom(c.env.RATE_LIMITS, "login", LOGIN_START));
-    if (!limited) return next();
-    await limited.body?.cancel();
-    const retryAfter = limited.headers.get("retry-after") ?? "60";
+    const decision = await admission(c.env, "login", sourceAddress(c.req.raw), ruleFrom(c.env.RATE_LIMITS, "login", LOGIN_START));
+    if (decision.admitted) return next();
+    const retryAfter = String(decision.retryAfterSeconds);
     // The address is personal data (NEN 7513 keeps it, the operational log does not).
     log("warn", "login.rate_limited", { path: c.req.path });
     const message = `Te veel pogingen om in te loggen. Probeer het over ${retryAfter} seconden opnieuw.`;
